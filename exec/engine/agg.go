@@ -1,0 +1,453 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/sluicedb/sluice/exec/eval"
+	"github.com/sluicedb/sluice/exec/serde"
+	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/functions"
+	"github.com/sluicedb/sluice/sql/types"
+	"github.com/sluicedb/sluice/state"
+)
+
+const (
+	aggTable       = "agg"
+	defaultGraceMs = 24 * 60 * 60 * 1000
+)
+
+// aggEntry is the running aggregate of one group (and window).
+type aggEntry struct {
+	group      []any
+	accs       []functions.Accumulator
+	ts         int64
+	start, end int64
+	stateKey   []byte
+	dirty      bool
+	deleted    bool
+}
+
+// aggNode folds rows into per-group accumulators. Entries live in an in-memory write-back
+// cache; flush writes dirty ones into the task's state store before each commit, so the hot path
+// is a map lookup, not a store transaction.
+type aggNode struct {
+	a     *aggPlan
+	pl    *pipeline
+	st    state.Store
+	next  node
+	cache map[string]*aggEntry
+	// sessions indexes session entries by group key (loaded lazily from the store).
+	sessions map[string][]*aggEntry
+	// final holds EMIT FINAL results until their window closes.
+	final      map[string]*eval.Rec
+	finalOrder []string
+	dropped    int64
+}
+
+func (n *aggNode) groupOf(r *eval.Rec) ([]any, bool) {
+	g := make([]any, len(n.a.groups))
+	for i, x := range n.a.groups {
+		v, err := x.Eval(r)
+		if err != nil || v == nil {
+			return nil, false
+		}
+		g[i] = v
+	}
+	return g, true
+}
+
+func (n *aggNode) args(c *aggCall, r *eval.Rec) ([]any, error) {
+	out := make([]any, len(c.args))
+	for i, x := range c.args {
+		v, err := x.Eval(r)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (n *aggNode) newEntry(group []any, key []byte) *aggEntry {
+	e := &aggEntry{group: group, stateKey: key, accs: make([]functions.Accumulator, len(n.a.calls)), ts: -1 << 62}
+	for i, c := range n.a.calls {
+		e.accs[i] = c.impl.New()
+	}
+	return e
+}
+
+// lookup returns the entry for key, from the cache or the store; create makes a new one.
+func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error) {
+	if e, ok := n.cache[string(key)]; ok && !e.deleted {
+		return e, nil
+	}
+	if b, ok, err := n.st.Get(aggTable, key); err != nil {
+		return nil, err
+	} else if ok {
+		e, err := n.decodeEntry(key, b)
+		if err != nil {
+			return nil, err
+		}
+		n.cache[string(key)] = e
+		return e, nil
+	}
+	if !create {
+		return nil, nil
+	}
+	e := n.newEntry(group, key)
+	n.cache[string(key)] = e
+	return e, nil
+}
+
+func (n *aggNode) rec(e *aggEntry) *eval.Rec {
+	vals := make([]any, 0, n.a.width())
+	vals = append(vals, e.group...)
+	for _, acc := range e.accs {
+		vals = append(vals, acc.Result())
+	}
+	return &eval.Rec{Vals: vals, Ts: e.ts, WinStart: e.start, WinEnd: e.end}
+}
+
+func (n *aggNode) apply(e *aggEntry, r *eval.Rec, undo bool) {
+	for i, c := range n.a.calls {
+		args, err := n.args(c, r)
+		if err != nil {
+			n.pl.reportErr(err)
+			continue
+		}
+		if undo {
+			err = e.accs[i].Undo(args)
+		} else {
+			err = e.accs[i].Add(args)
+		}
+		if err != nil {
+			n.pl.reportErr(err)
+		}
+	}
+	e.dirty = true
+}
+
+func (n *aggNode) forward(c *change) error {
+	if n.final != nil {
+		if c.new == nil {
+			return nil
+		}
+		k := string(appendWindow(encodeGroupKey(c.new.Vals[:len(n.a.groups)], n.a.keyTypes), c.new.WinStart, c.new.WinEnd))
+		if _, ok := n.final[k]; !ok {
+			n.finalOrder = append(n.finalOrder, k)
+		}
+		n.final[k] = c.new
+		return nil
+	}
+	return n.next.push(c)
+}
+
+func (n *aggNode) push(c *change) error {
+	if c.old != nil || n.pl.plan.tableSource {
+		return n.pushTable(c)
+	}
+	r := c.new
+	group, ok := n.groupOf(r)
+	if !ok {
+		return nil
+	}
+	gk := encodeGroupKey(group, n.a.keyTypes)
+	w := n.a.window
+	if w == nil {
+		e, err := n.lookup(group, gk, true)
+		if err != nil {
+			return err
+		}
+		n.apply(e, r, false)
+		if r.Ts > e.ts {
+			e.ts = r.Ts
+		}
+		return n.forward(&change{new: n.rec(e)})
+	}
+	grace := w.GraceMs
+	if grace < 0 {
+		grace = defaultGraceMs
+	}
+	closeTime := n.pl.streamTime - grace
+	if w.Type == ast.Session {
+		return n.pushSession(group, gk, r, w.SizeMs, closeTime)
+	}
+	size, advance := w.SizeMs, w.SizeMs
+	if w.Type == ast.Hopping {
+		advance = w.AdvanceMs
+	}
+	// Windows containing ts start in (ts-size, ts], aligned to the advance, never before 0.
+	lo := r.Ts - size + 1
+	if lo < 0 {
+		lo = 0
+	}
+	start := (lo + advance - 1) / advance * advance
+	for ; start <= r.Ts; start += advance {
+		end := start + size
+		if end <= closeTime {
+			n.dropped++
+			continue
+		}
+		key := appendWindow(append([]byte(nil), gk...), start, end)
+		e, err := n.lookup(group, key, true)
+		if err != nil {
+			return err
+		}
+		e.start, e.end = start, end
+		n.apply(e, r, false)
+		if r.Ts > e.ts {
+			e.ts = r.Ts
+		}
+		if err := n.forward(&change{new: n.rec(e)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pushTable handles an update of a table source: retract the old row's contribution, then add
+// the new one, emitting once when the group is unchanged and twice when it moved.
+func (n *aggNode) pushTable(c *change) error {
+	var oldGroup, newGroup []any
+	var oldOK, newOK bool
+	if c.old != nil {
+		oldGroup, oldOK = n.groupOf(c.old)
+	}
+	if c.new != nil {
+		newGroup, newOK = n.groupOf(c.new)
+	}
+	var ok, nk []byte
+	if oldOK {
+		ok = encodeGroupKey(oldGroup, n.a.keyTypes)
+	}
+	if newOK {
+		nk = encodeGroupKey(newGroup, n.a.keyTypes)
+	}
+	ts := int64(0)
+	if c.new != nil {
+		ts = c.new.Ts
+	} else if c.old != nil {
+		ts = c.old.Ts
+	}
+	if oldOK {
+		e, err := n.lookup(oldGroup, ok, false)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			n.apply(e, c.old, true)
+			if ts > e.ts {
+				e.ts = ts
+			}
+			if !newOK || string(ok) != string(nk) {
+				if err := n.forward(&change{new: n.rec(e)}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if newOK {
+		e, err := n.lookup(newGroup, nk, true)
+		if err != nil {
+			return err
+		}
+		n.apply(e, c.new, false)
+		if ts > e.ts {
+			e.ts = ts
+		}
+		return n.forward(&change{new: n.rec(e)})
+	}
+	return nil
+}
+
+// pushSession merges r into the sessions of its group that lie within gap of it.
+func (n *aggNode) pushSession(group []any, gk []byte, r *eval.Rec, gap, closeTime int64) error {
+	sessions, err := n.loadSessions(gk)
+	if err != nil {
+		return err
+	}
+	start, end := r.Ts, r.Ts
+	var overlap []*aggEntry
+	var keep []*aggEntry
+	for _, s := range sessions {
+		if s.end >= r.Ts-gap && s.start <= r.Ts+gap {
+			overlap = append(overlap, s)
+			if s.start < start {
+				start = s.start
+			}
+			if s.end > end {
+				end = s.end
+			}
+		} else {
+			keep = append(keep, s)
+		}
+	}
+	if end < closeTime {
+		n.dropped++
+		return nil
+	}
+	merged := n.newEntry(group, nil)
+	merged.ts = r.Ts
+	for _, s := range overlap {
+		for i := range merged.accs {
+			if err := merged.accs[i].Merge(s.accs[i]); err != nil {
+				n.pl.reportErr(err)
+			}
+		}
+		if s.ts > merged.ts {
+			merged.ts = s.ts
+		}
+	}
+	n.apply(merged, r, false)
+	merged.start, merged.end = start, end
+	merged.stateKey = appendWindow(append([]byte(nil), gk...), start, end)
+	for _, s := range overlap {
+		if s.start == start && s.end == end {
+			continue
+		}
+		s.deleted, s.dirty = true, true
+		n.cache[string(s.stateKey)] = s
+		old := n.rec(s)
+		if err := n.forward(&change{old: old}); err != nil {
+			return err
+		}
+	}
+	n.cache[string(merged.stateKey)] = merged
+	n.sessions[string(gk)] = append(keep, merged)
+	return n.forward(&change{new: n.rec(merged)})
+}
+
+func (n *aggNode) loadSessions(gk []byte) ([]*aggEntry, error) {
+	if n.sessions == nil {
+		n.sessions = map[string][]*aggEntry{}
+	}
+	if s, ok := n.sessions[string(gk)]; ok {
+		return s, nil
+	}
+	var out []*aggEntry
+	to := append(append([]byte(nil), gk...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	err := n.st.Scan(aggTable, gk, to, func(k, v []byte) bool {
+		if len(k) != len(gk)+16 {
+			return true
+		}
+		e, err := n.decodeEntry(append([]byte(nil), k...), v)
+		if err == nil {
+			out = append(out, e)
+		}
+		return true
+	})
+	n.sessions[string(gk)] = out
+	return out, err
+}
+
+// tick emits EMIT FINAL results whose window has closed.
+func (n *aggNode) tick(streamTime int64) error {
+	if n.final == nil {
+		return nil
+	}
+	grace := n.a.window.GraceMs
+	if grace < 0 {
+		grace = defaultGraceMs
+	}
+	var ready []*eval.Rec
+	rest := n.finalOrder[:0]
+	for _, k := range n.finalOrder {
+		r := n.final[k]
+		if r.WinEnd+grace <= streamTime {
+			ready = append(ready, r)
+			delete(n.final, k)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	n.finalOrder = rest
+	sort.SliceStable(ready, func(i, j int) bool { return ready[i].WinEnd < ready[j].WinEnd })
+	for _, r := range ready {
+		if err := n.next.push(&change{new: r}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush writes dirty entries to the store (called before a commit).
+func (n *aggNode) flush() {
+	for k, e := range n.cache {
+		if !e.dirty {
+			continue
+		}
+		if e.deleted {
+			n.st.Delete(aggTable, e.stateKey)
+			delete(n.cache, k)
+			continue
+		}
+		n.st.Put(aggTable, e.stateKey, n.encodeEntry(e))
+		e.dirty = false
+	}
+	// Bound memory: past a size, drop clean entries; they reload from the store on demand.
+	if len(n.cache) > 200000 && n.a.window == nil {
+		for k, e := range n.cache {
+			if !e.dirty {
+				delete(n.cache, k)
+			}
+		}
+	}
+}
+
+func (n *aggNode) encodeEntry(e *aggEntry) []byte {
+	buf := fmt.Appendf(nil, "[%d,%d,%d,[", e.ts, e.start, e.end)
+	for i, g := range e.group {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = serde.AppendJSON(buf, g, n.a.keyTypes[i])
+	}
+	buf = append(buf, "],["...)
+	for i, acc := range e.accs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = serde.AppendJSON(buf, acc.Snapshot(), n.a.calls[i].impl.State)
+	}
+	return append(buf, "]]"...)
+}
+
+func (n *aggNode) decodeEntry(key, b []byte) (*aggEntry, error) {
+	tree, err := serde.ParseJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := tree.([]any)
+	if !ok || len(arr) != 5 {
+		return nil, fmt.Errorf("corrupt aggregate state")
+	}
+	num := func(v any) int64 { x, _ := v.(json.Number).Int64(); return x }
+	e := &aggEntry{ts: num(arr[0]), start: num(arr[1]), end: num(arr[2]), stateKey: key}
+	gs, _ := arr[3].([]any)
+	for i, g := range gs {
+		v, err := serde.FromJSON(g, n.a.keyTypes[i])
+		if err != nil {
+			return nil, err
+		}
+		e.group = append(e.group, v)
+	}
+	snaps, _ := arr[4].([]any)
+	for i, c := range n.a.calls {
+		var snap any
+		if i < len(snaps) {
+			if snap, err = serde.FromJSON(snaps[i], c.impl.State); err != nil {
+				return nil, err
+			}
+		}
+		acc, err := c.impl.Restore(snap)
+		if err != nil {
+			return nil, err
+		}
+		e.accs = append(e.accs, acc)
+	}
+	return e, nil
+}
+
+var _ = types.StringType

@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sluicedb/sluice/exec/eval"
+	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/functions"
+	"github.com/sluicedb/sluice/sql/types"
+)
+
+// aggCall is one distinct aggregate call of a query.
+type aggCall struct {
+	key  string
+	call *ast.FuncCall
+	args []*eval.Expr
+	impl *functions.AggregateImpl
+}
+
+// aggPlan is GROUP BY [WINDOW] with its aggregates and HAVING. The aggregated row layout is
+// [group values..., aggregate results...].
+type aggPlan struct {
+	groups    []*eval.Expr
+	groupKeys []string // eval.Key of each GROUP BY expression
+	calls     []*aggCall
+	having    *eval.Expr
+	window    *ast.Window
+	keyTypes  []*types.Type
+}
+
+func (a *aggPlan) width() int { return len(a.groups) + len(a.calls) }
+
+// planAggregate plans GROUP BY: compiles grouping expressions and aggregate arguments in the
+// input scope, then the projection and HAVING in the aggregated scope.
+func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, props map[string]string) error {
+	q := p.q
+	a := &aggPlan{window: q.Window}
+	for _, g := range q.GroupBy {
+		if fc, ok := isAggregateCall(g); ok {
+			return errf("GROUP BY does not support aggregate functions: %s is an aggregate function.", fc.Name)
+		}
+		if err := checkNoWindowBounds(g); err != nil {
+			return err
+		}
+		x, err := eval.Compile(g, in)
+		if err != nil {
+			return wrapExprErr("GROUP BY", err)
+		}
+		a.groups = append(a.groups, x)
+		a.groupKeys = append(a.groupKeys, eval.Key(g))
+		a.keyTypes = append(a.keyTypes, orStringType(x.Type))
+	}
+	// Collect aggregate calls from SELECT and HAVING.
+	collect := func(root ast.Expr) error {
+		var err error
+		walkExpr(root, func(x ast.Expr) {
+			fc, ok := isAggregateCall(x)
+			if !ok || err != nil {
+				return
+			}
+			k := eval.Key(fc)
+			for _, c := range a.calls {
+				if c.key == k {
+					return
+				}
+			}
+			c, cerr := e.bindAggCall(fc, in, props)
+			if cerr != nil {
+				err = cerr
+				return
+			}
+			c.key = k
+			a.calls = append(a.calls, c)
+		})
+		return err
+	}
+	for _, it := range q.Select {
+		if it.Star {
+			continue
+		}
+		if err := collect(it.Expr); err != nil {
+			return err
+		}
+	}
+	if q.Having != nil {
+		if err := collect(q.Having); err != nil {
+			return err
+		}
+	}
+	if len(a.calls) == 0 {
+		return errf("GROUP BY requires aggregate functions in either the SELECT or HAVING clause.")
+	}
+	p.agg = a
+	windowed := q.Window != nil
+	out := &eval.Scope{Pseudo: false, Windowed: windowed, Config: props}
+	var nonAgg []string
+	out.Resolve = func(x ast.Expr) (*eval.Expr, bool, error) {
+		k := eval.Key(x)
+		for i, gk := range a.groupKeys {
+			if gk == k {
+				idx, t := i, a.groups[i].Type
+				return &eval.Expr{Type: t, Eval: func(r *eval.Rec) (any, error) { return r.Vals[idx], nil }}, true, nil
+			}
+		}
+		if fc, ok := isAggregateCall(x); ok {
+			for i, c := range a.calls {
+				if c.key == eval.Key(fc) {
+					idx := len(a.groups) + i
+					return &eval.Expr{Type: c.impl.Return, Eval: func(r *eval.Rec) (any, error) { return r.Vals[idx], nil }}, true, nil
+				}
+			}
+		}
+		if c, ok := x.(*ast.ColumnRef); ok {
+			if windowed && (c.Name == eval.WindowStart || c.Name == eval.WindowEnd) {
+				return nil, false, nil
+			}
+			nonAgg = append(nonAgg, c.Name)
+			return &eval.Expr{Type: types.StringType, Eval: func(*eval.Rec) (any, error) { return nil, nil }}, true, nil
+		}
+		return nil, false, nil
+	}
+	for i, it := range q.Select {
+		if it.Star {
+			return errf("SELECT * is not supported with GROUP BY")
+		}
+		x, err := eval.Compile(it.Expr, out)
+		if err != nil {
+			return wrapExprErr("SELECT", err)
+		}
+		p.proj = append(p.proj, projItem{name: names[i], expr: x, ast: it.Expr})
+	}
+	if q.Having != nil {
+		h, err := eval.Compile(q.Having, out)
+		if err != nil {
+			return wrapExprErr("HAVING", err)
+		}
+		a.having = h
+	}
+	if len(nonAgg) > 0 {
+		return errf("Non-aggregate SELECT expression(s) not part of GROUP BY: %s", strings.Join(dedupe(nonAgg), ", "))
+	}
+	for _, it := range p.proj {
+		if eval.IsPseudo(it.name) {
+			return errf("Reserved column name in select: `%s`. Please remove or alias the column.", it.name)
+		}
+	}
+	// Key columns: each grouping expression must appear in the projection.
+	p.outKind = ast.Table
+	p.keyIdx = nil
+	var missing []string
+	for _, gk := range a.groupKeys {
+		found := -1
+		for i, it := range p.proj {
+			if !it.isKey && eval.Key(it.ast) == gk {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			missing = append(missing, groupDisplay(gk))
+			continue
+		}
+		p.proj[found].isKey = true
+		p.keyIdx = append(p.keyIdx, found)
+	}
+	if len(missing) > 0 {
+		return errf("The query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).",
+			p.sinkName, pluralize("grouping expression", len(missing)), joinNames(missing), strings.Join(missing, ", "))
+	}
+	return p.finishSchema(true)
+}
+
+func groupDisplay(k string) string { return strings.Trim(k, "()") }
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func orStringType(t *types.Type) *types.Type {
+	if t == nil {
+		return types.StringType
+	}
+	return t
+}
+
+// bindAggCall resolves one aggregate call: the first argument is always a column argument;
+// trailing literal arguments are the aggregate's initial arguments (TOPK's k, ...).
+func (e *Engine) bindAggCall(fc *ast.FuncCall, in *eval.Scope, props map[string]string) (*aggCall, error) {
+	f, _ := functions.Lookup(fc.Name)
+	c := &aggCall{call: fc}
+	args := fc.Args
+	if len(args) == 0 && !fc.Star && fc.Name != "COUNT" {
+		args = []ast.Expr{&ast.ColumnRef{Name: eval.RowTime}}
+	}
+	if fc.Star && fc.Name != "COUNT" {
+		args = []ast.Expr{&ast.ColumnRef{Name: eval.RowTime}}
+	}
+	// Every argument's type goes to the resolver; trailing literals are also passed as values
+	// (TOPK's k, LATEST_BY_OFFSET's n). impl.ArgTypes says how many leading arguments are
+	// evaluated per row.
+	var argTypes []*types.Type
+	var compiled []*eval.Expr
+	for _, a := range args {
+		x, err := eval.Compile(a, in)
+		if err != nil {
+			return nil, wrapExprErr("SELECT", err)
+		}
+		compiled = append(compiled, x)
+		argTypes = append(argTypes, x.Type)
+	}
+	var initArgs []any
+	for i := len(compiled) - 1; i >= 1 && compiled[i].Const; i-- {
+		initArgs = append([]any{compiled[i].ConstVal}, initArgs...)
+	}
+	impl, err := f.ResolveAggregate(argTypes, initArgs, functions.Config(props))
+	if err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "must be a literal constant") {
+			for i := len(initArgs) + 1; i < len(args); i++ {
+				if !compiled[i].Const {
+					msg += fmt.Sprintf(", but was expression: '%s'", eval.Text(args[i]))
+					break
+				}
+			}
+		}
+		return nil, errf("%s", msg)
+	}
+	if len(impl.ArgTypes) <= len(compiled) {
+		c.args = compiled[:len(impl.ArgTypes)]
+	} else {
+		c.args = compiled
+	}
+	c.impl = impl
+	for i := range c.args {
+		if i < len(impl.ArgTypes) && impl.ArgTypes[i] != nil && c.args[i].Type != nil && !c.args[i].Type.Equal(impl.ArgTypes[i]) && types.CanCast(c.args[i].Type, impl.ArgTypes[i]) {
+			from, to, fn := c.args[i].Type, impl.ArgTypes[i], c.args[i].Eval
+			c.args[i] = &eval.Expr{Type: to, Eval: func(r *eval.Rec) (any, error) {
+				v, err := fn(r)
+				if err != nil || v == nil {
+					return nil, err
+				}
+				return types.Cast(v, from, to)
+			}}
+		}
+	}
+	return c, nil
+}

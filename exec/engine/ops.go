@@ -1,0 +1,419 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/sluicedb/sluice/exec/eval"
+	"github.com/sluicedb/sluice/exec/serde"
+	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/types"
+	"github.com/sluicedb/sluice/state"
+	"github.com/sluicedb/sluice/storage"
+)
+
+// pipeline is one instantiated query: its operators, state and stream time.
+type pipeline struct {
+	plan       *queryPlan
+	entry      []func(rec *storage.Record) error // per bound source
+	puncts     []punctuator
+	streamTime int64
+	st         state.Store
+	errs       func(err error, rec *storage.Record)
+	agg        *aggNode
+}
+
+// instantiate builds the operator chain of p over store st; results go to emit.
+func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs func(error, *storage.Record)) (*pipeline, error) {
+	pl := &pipeline{plan: p, st: st, errs: errs}
+	var next node
+	switch {
+	case p.agg != nil:
+		proj := &projectNode{p: p, ordered: p.pushMode, emit: emit, windowed: p.window != nil, session: p.window != nil && p.window.Type == ast.Session, having: p.agg.having, table: true}
+		an := &aggNode{a: p.agg, pl: pl, st: st, next: proj, cache: map[string]*aggEntry{}}
+		if p.emitFinal {
+			an.final = map[string]*eval.Rec{}
+			pl.puncts = append(pl.puncts, an)
+		}
+		pl.agg = an
+		next = an
+	default:
+		proj := &projectNode{p: p, ordered: p.pushMode, emit: emit, table: p.outKind == ast.Table}
+		next = proj
+		if p.partition != nil {
+			pp, inner := p.partition, next
+			next = nodeFunc(func(c *change) error {
+				r, err := pp.rekey(c.new)
+				if err != nil {
+					return err
+				}
+				if pp.null {
+					r.Vals = r.Vals[:0]
+					for i := range p.inCols {
+						r.Vals = append(r.Vals, c.new.Vals[i])
+					}
+				}
+				return inner.push(&change{new: r})
+			})
+		}
+	}
+	if p.where != nil {
+		next = &filterNode{cond: p.where, next: next, table: p.tableSource && p.join == nil}
+	}
+	if p.join != nil {
+		return nil, errf("Joins are not supported yet.")
+	}
+	src := p.sources[0]
+	entry, err := pl.sourceEntry(src, 0, next)
+	if err != nil {
+		return nil, err
+	}
+	pl.entry = []func(*storage.Record) error{entry}
+	return pl, nil
+}
+
+// reportErr sends an operator error (bad expression, aggregate overflow) to the processing log.
+func (pl *pipeline) reportErr(err error) {
+	if pl.errs != nil {
+		pl.errs(err, nil)
+	}
+}
+
+// sourceEntry returns the function that decodes a log record of bs and pushes it downstream.
+// Table sources are materialized in the task's store so that updates carry their old row.
+func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*storage.Record) error, error) {
+	src := bs.src
+	kc, vc, err := src.codecs()
+	if err != nil {
+		return nil, err
+	}
+	nk := len(src.keyCols())
+	nv := len(src.valueCols())
+	schema := src.Schema
+	tsIdx := -1
+	if src.TimestampCol != "" {
+		tsIdx = schema.Find(src.TimestampCol)
+	}
+	var tsParse func(any) (int64, error)
+	if tsIdx >= 0 {
+		tsParse = timestampExtractor(schema.Columns[tsIdx].Type, src.TimestampFormat)
+	}
+	isTable := src.Kind == ast.Table
+	matTable := fmt.Sprintf("src%d", idx)
+	decode := func(rec *storage.Record, keyBytes, value []byte) (*eval.Rec, error) {
+		r := &eval.Rec{Vals: make([]any, len(schema.Columns)), Ts: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
+		if err := kc.Decode(keyBytes, r.Vals[:nk]); err != nil {
+			return nil, fmt.Errorf("Failed to deserialize key from topic: %s. %w", src.Topic, err)
+		}
+		if err := vc.Decode(value, r.Vals[nk:nk+nv]); err != nil {
+			return nil, fmt.Errorf("Failed to deserialize value from topic: %s. %w", src.Topic, err)
+		}
+		fillHeaders(schema, r)
+		if tsIdx >= 0 {
+			v := r.Vals[tsIdx]
+			if v == nil {
+				return nil, nil
+			}
+			ts, err := tsParse(v)
+			if err != nil {
+				return nil, err
+			}
+			r.Ts = ts
+		}
+		return r, nil
+	}
+	return func(rec *storage.Record) error {
+		keyBytes := rec.Key
+		var ws, we int64
+		if src.windowed() && keyBytes != nil {
+			k, s, e, err := serde.SplitWindowedKey(keyBytes, src.WindowType == ast.Session, src.WindowSizeMs)
+			if err != nil {
+				return err
+			}
+			keyBytes, ws, we = k, s, e
+		}
+		if !isTable {
+			if rec.Value == nil {
+				return nil
+			}
+			r, err := decode(rec, keyBytes, rec.Value)
+			if err != nil || r == nil {
+				return err
+			}
+			r.WinStart, r.WinEnd = ws, we
+			if r.Ts > pl.streamTime {
+				pl.streamTime = r.Ts
+			}
+			return next.push(&change{new: r})
+		}
+		if rec.Key == nil {
+			return nil
+		}
+		var old *eval.Rec
+		if prev, ok, err := pl.st.Get(matTable, rec.Key); err != nil {
+			return err
+		} else if ok {
+			old, _ = decode(rec, keyBytes, prev)
+		}
+		var nr *eval.Rec
+		if rec.Value != nil {
+			r, err := decode(rec, keyBytes, rec.Value)
+			if err != nil {
+				return err
+			}
+			nr = r
+			pl.st.Put(matTable, rec.Key, rec.Value)
+		} else {
+			if old == nil {
+				return nil
+			}
+			pl.st.Delete(matTable, rec.Key)
+		}
+		if nr != nil {
+			nr.WinStart, nr.WinEnd = ws, we
+			if nr.Ts > pl.streamTime {
+				pl.streamTime = nr.Ts
+			}
+		} else if rec.Timestamp > pl.streamTime {
+			pl.streamTime = rec.Timestamp
+		}
+		if old != nil {
+			old.Ts = rec.Timestamp
+		}
+		return next.push(&change{new: nr, old: old})
+	}, nil
+}
+
+// fillHeaders sets HEADER('k') and HEADERS columns from the record headers.
+func fillHeaders(s *types.Schema, r *eval.Rec) {
+	for i, c := range s.Columns {
+		if c.Namespace != types.HeaderColumn {
+			continue
+		}
+		if c.HeaderKey != "" {
+			var v any
+			for _, h := range r.Headers {
+				if h.Key == c.HeaderKey {
+					v = h.Value
+				}
+			}
+			r.Vals[i] = v
+			continue
+		}
+		arr := make([]any, 0, len(r.Headers))
+		for _, h := range r.Headers {
+			var hv any
+			if h.Value != nil {
+				hv = h.Value
+			}
+			arr = append(arr, &types.Struct{Names: []string{"KEY", "VALUE"}, Vals: []any{h.Key, hv}})
+		}
+		r.Vals[i] = arr
+	}
+}
+
+// filterNode is WHERE. On tables a row that stops matching becomes a delete.
+type filterNode struct {
+	cond  *eval.Expr
+	next  node
+	table bool
+}
+
+func (f *filterNode) match(r *eval.Rec) bool {
+	if r == nil {
+		return false
+	}
+	v, err := f.cond.Eval(r)
+	return err == nil && v == true
+}
+
+func (f *filterNode) push(c *change) error {
+	if !f.table {
+		if f.match(c.new) {
+			return f.next.push(c)
+		}
+		return nil
+	}
+	nc := &change{}
+	if f.match(c.new) {
+		nc.new = c.new
+	}
+	if f.match(c.old) {
+		nc.old = c.old
+	}
+	if nc.new == nil && c.new != nil && nc.old == nil {
+		// A non-matching update still deletes whatever the key held downstream.
+		nc.old = c.new
+		return f.next.push(&change{old: c.new})
+	}
+	if nc.new == nil && nc.old == nil {
+		return nil
+	}
+	return f.next.push(nc)
+}
+
+// projectNode computes output rows: key and value columns, table-function expansion, HAVING
+// on aggregated rows.
+type projectNode struct {
+	p *queryPlan
+	// ordered puts every projected value in vals in SELECT order (push queries), instead of
+	// splitting key and value columns (sinks).
+	ordered  bool
+	emit     func(*outRec) error
+	table    bool
+	windowed bool
+	session  bool
+	having   *eval.Expr
+}
+
+func (n *projectNode) keyOf(r *eval.Rec) []any {
+	key := make([]any, len(n.p.keyIdx))
+	for i, idx := range n.p.keyIdx {
+		it := n.p.proj[idx]
+		v, err := it.expr.Eval(r)
+		if err == nil {
+			key[i] = v
+		}
+	}
+	return key
+}
+
+func (n *projectNode) push(c *change) error {
+	if c.new == nil {
+		if c.old == nil || !n.table {
+			return nil
+		}
+		return n.emit(&outRec{key: n.keyOf(c.old), tombstone: true, ts: c.old.Ts, windowed: n.windowed, session: n.session, winStart: c.old.WinStart, winEnd: c.old.WinEnd, partition: c.old.Partition})
+	}
+	r := c.new
+	if n.having != nil {
+		v, err := n.having.Eval(r)
+		if err != nil || v != true {
+			return n.emit(&outRec{key: n.keyOf(r), tombstone: true, ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition})
+		}
+	}
+	if n.p.hasTableFns {
+		return n.explode(r)
+	}
+	out := &outRec{ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition}
+	if n.ordered {
+		for _, it := range n.p.proj {
+			v, err := it.expr.Eval(r)
+			if err != nil {
+				v = nil
+			}
+			out.vals = append(out.vals, v)
+		}
+		out.key = n.keyOf(r)
+		return n.emit(out)
+	}
+	out.key = make([]any, 0, len(n.p.keyIdx))
+	out.vals = make([]any, 0, len(n.p.proj)-len(n.p.keyIdx))
+	for _, idx := range n.p.keyIdx {
+		v, err := n.p.proj[idx].expr.Eval(r)
+		if err != nil {
+			v = nil
+		}
+		out.key = append(out.key, v)
+	}
+	for _, it := range n.p.proj {
+		if it.isKey {
+			continue
+		}
+		v, err := it.expr.Eval(r)
+		if err != nil {
+			v = nil
+		}
+		out.vals = append(out.vals, v)
+	}
+	return n.emit(out)
+}
+
+// explode zips every table function's output; shorter outputs pad with NULL.
+func (n *projectNode) explode(r *eval.Rec) error {
+	results := make([][]any, len(n.p.proj))
+	rows := 0
+	for i, it := range n.p.proj {
+		if it.tableFn == nil {
+			continue
+		}
+		vs, err := it.tableFn.eval(r)
+		if err != nil {
+			vs = nil
+		}
+		results[i] = vs
+		if len(vs) > rows {
+			rows = len(vs)
+		}
+	}
+	for j := 0; j < rows; j++ {
+		out := &outRec{ts: r.Ts, partition: r.Partition}
+		for _, idx := range n.p.keyIdx {
+			v, _ := n.p.proj[idx].expr.Eval(r)
+			out.key = append(out.key, v)
+		}
+		for i, it := range n.p.proj {
+			if it.isKey && !n.ordered {
+				continue
+			}
+			var v any
+			if it.tableFn != nil {
+				if j < len(results[i]) {
+					v = results[i][j]
+				}
+			} else {
+				v, _ = it.expr.Eval(r)
+			}
+			out.vals = append(out.vals, v)
+		}
+		if err := n.emit(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timestampExtractor converts a TIMESTAMP column value into epoch milliseconds.
+func timestampExtractor(t *types.Type, format string) func(any) (int64, error) {
+	switch t.Kind {
+	case types.KindBigint:
+		return func(v any) (int64, error) { return v.(int64), nil }
+	case types.KindTimestamp:
+		return func(v any) (int64, error) { return int64(v.(types.Timestamp)), nil }
+	case types.KindString:
+		return func(v any) (int64, error) {
+			if format == "" {
+				ts, err := types.ParseTimestamp(v.(string))
+				return int64(ts), err
+			}
+			f, err := types.CompileJavaDateFormat(format)
+			if err != nil {
+				return 0, err
+			}
+			pt, err := f.Parse(v.(string))
+			if err != nil {
+				return 0, err
+			}
+			return pt.Time(time.UTC).UnixMilli(), nil
+		}
+	}
+	return func(v any) (int64, error) { return 0, fmt.Errorf("unsupported timestamp column type %s", t) }
+}
+
+// encodeKeyBytes is the state-store key of a group: the JSON array of its values.
+func encodeGroupKey(vals []any, ts []*types.Type) []byte {
+	buf := []byte{'['}
+	for i, v := range vals {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = serde.AppendJSON(buf, v, ts[i])
+	}
+	return append(buf, ']')
+}
+
+func appendWindow(buf []byte, start, end int64) []byte {
+	buf = binary.BigEndian.AppendUint64(buf, uint64(start)^(1<<63))
+	return binary.BigEndian.AppendUint64(buf, uint64(end)^(1<<63))
+}

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/sluicedb/sluice/exec/eval"
+	"github.com/sluicedb/sluice/sql/ast"
+)
+
+// partitionPlan is PARTITION BY: new key expressions, evaluated before the projection. The
+// re-keyed row layout is [new keys..., old value columns not promoted..., old keys...].
+type partitionPlan struct {
+	exprs    []*eval.Expr
+	keyNames []string
+	outCols  []eval.Col
+	// take[i] is the index in the input layout of output column len(exprs)+i.
+	take []int
+	null bool // PARTITION BY NULL: keyless result
+}
+
+func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) error {
+	if p.tableSource {
+		return errf("Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.")
+	}
+	pp := &partitionPlan{}
+	promoted := map[int]bool{}
+	gen := 0
+	for _, pe := range p.q.PartitionBy {
+		if _, ok := pe.(*ast.NullLit); ok && len(p.q.PartitionBy) == 1 {
+			pp.null = true
+			break
+		}
+		if err := checkNoWindowBounds(pe); err != nil {
+			return err
+		}
+		x, err := eval.Compile(pe, in)
+		if err != nil {
+			return wrapExprErr("PARTITION BY", err)
+		}
+		name := ""
+		switch r := pe.(type) {
+		case *ast.ColumnRef:
+			name = r.Name
+			for i, c := range in.Cols {
+				if c.Name == r.Name && (r.Qualifier == "" || r.Qualifier == c.Qualifier) {
+					promoted[i] = true
+					break
+				}
+			}
+		case *ast.Dereference:
+			name = r.Field
+		default:
+			// An aliased projection of the same expression names the key.
+			k := eval.Key(pe)
+			for i, it := range p.q.Select {
+				if !it.Star && it.Expr != nil && eval.Key(it.Expr) == k {
+					name = names[i]
+					break
+				}
+			}
+			if name == "" {
+				name = fmt.Sprintf("KSQL_COL_%d", gen)
+				gen++
+			}
+		}
+		pp.exprs = append(pp.exprs, x)
+		pp.keyNames = append(pp.keyNames, name)
+		pp.outCols = append(pp.outCols, eval.Col{Name: name, Type: orStringType(x.Type)})
+	}
+	src := p.sources[0]
+	nkeys := len(src.src.keyCols())
+	// value columns (not promoted) then old key columns
+	for i := nkeys; i < len(in.Cols); i++ {
+		if !promoted[i] {
+			pp.take = append(pp.take, i)
+			pp.outCols = append(pp.outCols, eval.Col{Qualifier: in.Cols[i].Qualifier, Name: in.Cols[i].Name, Type: in.Cols[i].Type})
+		}
+	}
+	for i := 0; i < nkeys; i++ {
+		if !promoted[i] {
+			pp.take = append(pp.take, i)
+			pp.outCols = append(pp.outCols, eval.Col{Qualifier: in.Cols[i].Qualifier, Name: in.Cols[i].Name, Type: in.Cols[i].Type})
+		}
+	}
+	p.partition = pp
+	return nil
+}
+
+// rekey applies the partition plan to one row.
+func (pp *partitionPlan) rekey(r *eval.Rec) (*eval.Rec, error) {
+	out := *r
+	out.Vals = make([]any, 0, len(pp.outCols))
+	for _, x := range pp.exprs {
+		v, err := x.Eval(r)
+		if err != nil {
+			v = nil
+		}
+		out.Vals = append(out.Vals, v)
+	}
+	for _, i := range pp.take {
+		out.Vals = append(out.Vals, r.Vals[i])
+	}
+	return &out, nil
+}

@@ -1,0 +1,454 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sluicedb/sluice/exec/eval"
+	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/functions"
+	"github.com/sluicedb/sluice/sql/types"
+)
+
+// boundSource is a FROM item: a catalog source under an alias, placed at offset in the joined
+// row layout.
+type boundSource struct {
+	src    *source
+	alias  string
+	offset int
+	ncols  int
+}
+
+// projItem is one output column of a query.
+type projItem struct {
+	name    string
+	expr    *eval.Expr
+	ast     ast.Expr
+	tableFn *tableFnCall
+	isKey   bool
+}
+
+// queryPlan is a bound, type-checked query ready to be instantiated as operators.
+type queryPlan struct {
+	q        *ast.Query
+	sinkName string
+	sources  []*boundSource
+	join     *joinPlan
+	inCols   []eval.Col // layout after FROM/JOIN
+	where    *eval.Expr
+	// partition (PARTITION BY) re-keys stream rows; its layout replaces inCols downstream.
+	partition   *partitionPlan
+	agg         *aggPlan
+	proj        []projItem
+	outKind     ast.SourceKind
+	outSchema   *types.Schema
+	keyIdx      []int // indices into proj that are key columns (in key order)
+	window      *ast.Window
+	emitFinal   bool
+	hasTableFns bool
+	// tableSource: the (single) source is a table, so changes carry old and new rows.
+	tableSource bool
+	cfg         functions.Config
+	// pushMode: results keep SELECT order (transient push queries).
+	pushMode bool
+}
+
+// planQuery binds q against the catalog. sinkName names the result for messages.
+func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]string, persistent bool) (*queryPlan, error) {
+	p := &queryPlan{q: q, sinkName: sinkName, window: q.Window, emitFinal: q.Emit == ast.EmitFinal, cfg: functions.Config(props)}
+	if err := e.bindFrom(p, q.From); err != nil {
+		return nil, err
+	}
+	scope := &eval.Scope{Cols: p.inCols, Pseudo: true, Config: props}
+	if q.Where != nil {
+		if err := checkNoWindowBounds(q.Where); err != nil {
+			return nil, err
+		}
+		w, err := eval.Compile(q.Where, scope)
+		if err != nil {
+			return nil, wrapExprErr("WHERE", err)
+		}
+		if w.Type != nil && w.Type.Kind != types.KindBoolean {
+			return nil, errf("Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", eval.Text(q.Where), w.Type)
+		}
+		p.where = w
+	}
+	if q.Window != nil && len(q.GroupBy) == 0 {
+		return nil, errf("WINDOW clause requires a GROUP BY clause.")
+	}
+	names, err := projectionNames(q, p.inCols)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(q.GroupBy) > 0:
+		if err := e.planAggregate(p, scope, names, props); err != nil {
+			return nil, err
+		}
+	default:
+		if q.Having != nil {
+			return nil, errf("HAVING clause requires a GROUP BY clause.")
+		}
+		if hasAggregate(q) {
+			return nil, errf("Use of aggregate function %s requires a GROUP BY clause.", firstAggregate(q))
+		}
+		if len(q.PartitionBy) > 0 {
+			if err := e.planPartition(p, scope, names); err != nil {
+				return nil, err
+			}
+			scope = &eval.Scope{Cols: p.partition.outCols, Pseudo: true, Config: props}
+		}
+		if err := e.planProjection(p, scope, names, persistent); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func wrapExprErr(clause string, err error) error {
+	if ee, ok := err.(*eval.Error); ok {
+		msg := ee.Msg
+		if strings.HasPrefix(msg, "Cannot compare") {
+			msg = "Error in " + clause + " expression: " + msg
+		}
+		return &Error{Code: 40001, SQLState: "42000", Kind: StatementError, Msg: msg, Line: ee.Pos.Line, Col: ee.Pos.Col}
+	}
+	return err
+}
+
+// bindFrom resolves the FROM clause.
+func (e *Engine) bindFrom(p *queryPlan, rel ast.Relation) error {
+	switch r := rel.(type) {
+	case *ast.SourceRef:
+		src, err := e.lookupSource(r.Name)
+		if err != nil {
+			return err
+		}
+		alias := r.Alias
+		if alias == "" {
+			alias = src.Name
+		}
+		bs := &boundSource{src: src, alias: alias, ncols: len(src.Schema.Columns)}
+		p.sources = append(p.sources, bs)
+		for _, c := range src.Schema.Columns {
+			p.inCols = append(p.inCols, eval.Col{Qualifier: alias, Name: c.Name, Type: c.Type})
+		}
+		p.tableSource = src.Kind == ast.Table
+		return nil
+	case *ast.Join:
+		return e.bindJoin(p, r)
+	}
+	return errf("unsupported FROM clause")
+}
+
+func (e *Engine) lookupSource(name string) (*source, error) {
+	src, ok := e.cat.sources[name]
+	if !ok {
+		return nil, &Error{Code: 40001, SQLState: "42P01", Kind: StatementError, Msg: fmt.Sprintf("%s does not exist.", name)}
+	}
+	return src, nil
+}
+
+// projectionNames assigns every select item its output name: the alias, a column's name, a
+// struct field's name, or KSQL_COL_<n> numbered over the generated names in order.
+func projectionNames(q *ast.Query, inCols []eval.Col) ([]string, error) {
+	used := map[string]bool{}
+	for _, it := range q.Select {
+		if it.Alias != "" {
+			used[it.Alias] = true
+		}
+	}
+	names := make([]string, len(q.Select))
+	gen := 0
+	for i, it := range q.Select {
+		if it.Star {
+			continue
+		}
+		switch {
+		case it.Alias != "":
+			names[i] = it.Alias
+		default:
+			switch x := it.Expr.(type) {
+			case *ast.ColumnRef:
+				names[i] = x.Name
+			case *ast.Dereference:
+				names[i] = x.Field
+			default:
+				for {
+					n := fmt.Sprintf("KSQL_COL_%d", gen)
+					gen++
+					if !used[n] {
+						names[i] = n
+						break
+					}
+				}
+			}
+		}
+		if eval.IsPseudo(names[i]) && it.Alias != "" {
+			return nil, errf("`%s` is a reserved column name. You cannot use it as an alias for a column.", names[i])
+		}
+	}
+	return names, nil
+}
+
+// expandStar returns the columns a `*` (or `q.*`) stands for. In joins value columns are
+// prefixed with their source alias (L_B) as ksqlDB does.
+func (p *queryPlan) expandStar(it ast.SelectItem, cols []eval.Col) []eval.Col {
+	var out []eval.Col
+	for _, c := range cols {
+		if it.Qualifier != "" && !strings.EqualFold(c.Qualifier, it.Qualifier) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// planProjection compiles the SELECT list of a non-aggregating query and decides the key.
+func (e *Engine) planProjection(p *queryPlan, scope *eval.Scope, names []string, persistent bool) error {
+	q := p.q
+	for i, it := range q.Select {
+		if it.Star {
+			for _, c := range p.expandStar(it, scope.Cols) {
+				ref := &ast.ColumnRef{Qualifier: c.Qualifier, Name: c.Name}
+				x, err := eval.Compile(ref, scope)
+				if err != nil {
+					return err
+				}
+				name := c.Name
+				if p.join != nil {
+					name = p.join.starName(c)
+				}
+				p.proj = append(p.proj, projItem{name: name, expr: x, ast: ref})
+			}
+			continue
+		}
+		if fc, ok := it.Expr.(*ast.FuncCall); ok {
+			if f, ok := functions.Lookup(fc.Name); ok && f.Kind == functions.TableFunc {
+				tf, err := compileTableFn(fc, f, scope)
+				if err != nil {
+					return err
+				}
+				p.proj = append(p.proj, projItem{name: names[i], tableFn: tf, ast: it.Expr})
+				p.hasTableFns = true
+				continue
+			}
+		}
+		if err := checkNoWindowBounds(it.Expr); err != nil {
+			return err
+		}
+		x, err := eval.Compile(it.Expr, scope)
+		if err != nil {
+			return wrapExprErr("SELECT", err)
+		}
+		p.proj = append(p.proj, projItem{name: names[i], expr: x, ast: it.Expr})
+	}
+	if persistent {
+		for _, it := range p.proj {
+			if eval.IsPseudo(it.name) {
+				return errf("Reserved column name in select: `%s`. Please remove or alias the column.", it.name)
+			}
+		}
+	}
+	// Decide the key columns.
+	p.outKind = ast.Stream
+	if p.tableSource && p.join == nil {
+		p.outKind = ast.Table
+	}
+	var keyNames []string
+	switch {
+	case p.partition != nil:
+		keyNames = p.partition.keyNames
+	case p.join != nil:
+		return e.joinKey(p, persistent)
+	default:
+		for _, c := range p.sources[0].src.keyCols() {
+			keyNames = append(keyNames, c.Name)
+		}
+	}
+	return p.assignKeys(keyNames, persistent, "key column")
+}
+
+// assignKeys marks, for each key name, the projection item that carries it. A key column is
+// found by a bare column reference to it (possibly aliased).
+func (p *queryPlan) assignKeys(keyNames []string, persistent bool, what string) error {
+	p.keyIdx = nil
+	var missing []string
+	for _, kn := range keyNames {
+		found := -1
+		for i, it := range p.proj {
+			if it.isKey {
+				continue
+			}
+			if ref, ok := it.ast.(*ast.ColumnRef); ok && ref.Name == kn {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			missing = append(missing, kn)
+			continue
+		}
+		p.proj[found].isKey = true
+		p.keyIdx = append(p.keyIdx, found)
+	}
+	if len(missing) > 0 && persistent {
+		return errf("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).",
+			p.sinkName, pluralize(what, len(missing)), joinNames(missing), strings.Join(missing, ", "))
+	}
+	return p.finishSchema(persistent)
+}
+
+func pluralize(w string, n int) string {
+	if n > 1 {
+		return w + "s"
+	}
+	return w
+}
+
+func joinNames(ns []string) string {
+	if len(ns) <= 1 {
+		return strings.Join(ns, "")
+	}
+	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
+}
+
+// finishSchema builds the output schema: key columns first (in key order), then values.
+func (p *queryPlan) finishSchema(persistent bool) error {
+	s := &types.Schema{}
+	seen := map[string]bool{}
+	for _, i := range p.keyIdx {
+		it := p.proj[i]
+		seen[it.name] = true
+		s.Columns = append(s.Columns, types.Column{Name: it.name, Type: it.typ(), Namespace: types.KeyColumn})
+	}
+	nvals := 0
+	for _, it := range p.proj {
+		if it.isKey {
+			continue
+		}
+		if seen[it.name] {
+			return errf("Cannot create field because of field name duplication %s", it.name)
+		}
+		seen[it.name] = true
+		s.Columns = append(s.Columns, types.Column{Name: it.name, Type: it.typ(), Namespace: types.ValueColumn})
+		nvals++
+	}
+	if persistent && nvals == 0 {
+		return errf("The projection contains no value columns.")
+	}
+	p.outSchema = s
+	return nil
+}
+
+func (it projItem) typ() *types.Type {
+	if it.tableFn != nil {
+		return it.tableFn.impl.Return
+	}
+	if it.expr.Type == nil {
+		return types.StringType
+	}
+	return it.expr.Type
+}
+
+// checkNoWindowBounds rejects WINDOWSTART/WINDOWEND outside a windowed aggregation's SELECT.
+func checkNoWindowBounds(e ast.Expr) error {
+	var bad string
+	walkExpr(e, func(x ast.Expr) {
+		if c, ok := x.(*ast.ColumnRef); ok && (c.Name == eval.WindowStart || c.Name == eval.WindowEnd) && bad == "" {
+			bad = c.Name
+		}
+	})
+	if bad != "" {
+		return errf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations", bad)
+	}
+	return nil
+}
+
+// walkExpr visits e and every sub-expression.
+func walkExpr(e ast.Expr, fn func(ast.Expr)) {
+	if e == nil {
+		return
+	}
+	fn(e)
+	switch n := e.(type) {
+	case *ast.Dereference:
+		walkExpr(n.Base, fn)
+	case *ast.Subscript:
+		walkExpr(n.Base, fn)
+		walkExpr(n.Index, fn)
+	case *ast.BinaryOp:
+		walkExpr(n.L, fn)
+		walkExpr(n.R, fn)
+	case *ast.UnaryOp:
+		walkExpr(n.X, fn)
+	case *ast.IsNull:
+		walkExpr(n.X, fn)
+	case *ast.IsDistinct:
+		walkExpr(n.L, fn)
+		walkExpr(n.R, fn)
+	case *ast.Between:
+		walkExpr(n.X, fn)
+		walkExpr(n.Lo, fn)
+		walkExpr(n.Hi, fn)
+	case *ast.InList:
+		walkExpr(n.X, fn)
+		for _, x := range n.List {
+			walkExpr(x, fn)
+		}
+	case *ast.Like:
+		walkExpr(n.X, fn)
+		walkExpr(n.Pattern, fn)
+	case *ast.Case:
+		walkExpr(n.Operand, fn)
+		for _, w := range n.Whens {
+			walkExpr(w.Cond, fn)
+			walkExpr(w.Result, fn)
+		}
+		walkExpr(n.Else, fn)
+	case *ast.Cast:
+		walkExpr(n.X, fn)
+	case *ast.FuncCall:
+		for _, a := range n.Args {
+			walkExpr(a, fn)
+		}
+	case *ast.Lambda:
+		walkExpr(n.Body, fn)
+	case *ast.ArrayCtor:
+		for _, x := range n.Elems {
+			walkExpr(x, fn)
+		}
+	case *ast.MapCtor:
+		for i := range n.Keys {
+			walkExpr(n.Keys[i], fn)
+			walkExpr(n.Vals[i], fn)
+		}
+	case *ast.StructCtor:
+		for _, x := range n.Vals {
+			walkExpr(x, fn)
+		}
+	}
+}
+
+func isAggregateCall(e ast.Expr) (*ast.FuncCall, bool) {
+	fc, ok := e.(*ast.FuncCall)
+	if !ok {
+		return nil, false
+	}
+	f, ok := functions.Lookup(fc.Name)
+	return fc, ok && f.Kind == functions.Aggregate
+}
+
+func hasAggregate(q *ast.Query) bool { return firstAggregate(q) != "" }
+
+func firstAggregate(q *ast.Query) string {
+	name := ""
+	for _, it := range q.Select {
+		walkExpr(it.Expr, func(x ast.Expr) {
+			if fc, ok := isAggregateCall(x); ok && name == "" {
+				name = fc.Name
+			}
+		})
+	}
+	return name
+}

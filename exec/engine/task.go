@@ -1,0 +1,446 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicedb/sluice/exec/serde"
+	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/state"
+	"github.com/sluicedb/sluice/storage"
+)
+
+// taskInput is one source partition a task consumes.
+type taskInput struct {
+	topic     string
+	partition int32
+	offset    int64
+	entry     func(*storage.Record) error
+}
+
+func (in *taskInput) id() string { return "in:" + in.topic + "/" + strconv.Itoa(int(in.partition)) }
+
+// task runs one persistent query: it reads its inputs, drives the pipeline, appends results to
+// the sink topic and commits state, input offsets and output high-water marks together.
+//
+// Exactly-once: results are appended before the commit that covers their inputs; on restart
+// any output past the committed high-water mark is truncated away (built-in log only) and the
+// inputs are re-read from the committed offsets, so every result appears once.
+type task struct {
+	e      *Engine
+	id     string
+	plan   *queryPlan
+	pl     *pipeline
+	store  state.Store
+	inputs []*taskInput
+	sink   *source
+	// exclusive: this query is the only writer of its sink topic, so truncation is safe.
+	exclusive bool
+	out       []storage.Record
+	hwm       map[int32]int64
+	keyCodec  serde.Codec
+	valCodec  serde.Codec
+	tsCol     int
+	mat       bool
+
+	processed  atomic.Int64
+	errors     atomic.Int64
+	lastCommit time.Time
+	dirty      bool
+
+	mu     sync.Mutex // serializes pump/commit between Quiesce and the run loop
+	cancel context.CancelFunc
+	done   chan struct{}
+	failed error
+}
+
+// startTask instantiates and (in server mode) starts a persistent query.
+func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, exclusive bool) (*task, error) {
+	store, err := e.states.Open(qi.ID)
+	if err != nil {
+		return nil, err
+	}
+	t := &task{e: e, id: qi.ID, plan: plan, store: store, sink: sink, exclusive: exclusive, hwm: map[int32]int64{}, tsCol: -1}
+	kc, vc, err := sink.codecs()
+	if err != nil {
+		return nil, err
+	}
+	t.keyCodec, t.valCodec = kc, vc
+	t.mat = sink.Kind == ast.Table
+	if sink.TimestampCol != "" {
+		t.tsCol = sink.Schema.Find(sink.TimestampCol)
+	}
+	pl, err := plan.instantiate(store, t.emit, t.recordError)
+	if err != nil {
+		return nil, err
+	}
+	t.pl = pl
+	committed, err := store.Offsets()
+	if err != nil {
+		return nil, err
+	}
+	for i, bs := range plan.sources {
+		info, err := e.log.DescribeTopic(ctx, bs.src.Topic)
+		if err != nil {
+			return nil, fmt.Errorf("source topic %s: %w", bs.src.Topic, err)
+		}
+		for _, p := range info.Partitions {
+			in := &taskInput{topic: bs.src.Topic, partition: p.Partition, entry: pl.entry[i]}
+			if off, ok := committed[in.id()]; ok {
+				in.offset = off
+			} else if e.offsetReset(plan) == "latest" {
+				in.offset = p.EndOffset
+			} else {
+				in.offset = p.StartOffset
+			}
+			t.inputs = append(t.inputs, in)
+		}
+	}
+	if st, ok := committed["streamtime"]; ok {
+		pl.streamTime = st
+	}
+	// Remove output written after the last commit (exactly-once recovery).
+	if exclusive {
+		for k, v := range committed {
+			if !strings.HasPrefix(k, "out:") {
+				continue
+			}
+			p, _ := strconv.Atoi(k[4:])
+			info, err := e.log.DescribeTopic(ctx, sink.Topic)
+			if err != nil {
+				continue
+			}
+			for _, pi := range info.Partitions {
+				if int(pi.Partition) == p && pi.EndOffset > v {
+					if err := e.log.TruncateTo(ctx, sink.Topic, int32(p), v); err == nil {
+						e.logf("query %s: removed %d uncommitted output records from %s/%d", qi.ID, pi.EndOffset-v, sink.Topic, p)
+					}
+				}
+			}
+		}
+	}
+	qi.task = t
+	if !e.cfg.Deterministic {
+		tctx, cancel := context.WithCancel(e.ctx)
+		t.cancel = cancel
+		t.done = make(chan struct{})
+		go t.run(tctx)
+	}
+	return t, nil
+}
+
+func (e *Engine) offsetReset(p *queryPlan) string {
+	if v, ok := p.cfg["auto.offset.reset"]; ok {
+		return strings.ToLower(v)
+	}
+	if v, ok := p.cfg["ksql.streams.auto.offset.reset"]; ok {
+		return strings.ToLower(v)
+	}
+	return "earliest"
+}
+
+// emit encodes one result and queues it for the sink.
+func (t *task) emit(o *outRec) error {
+	rec, err := encodeOut(o, t.sink, t.keyCodec, t.valCodec, t.tsCol)
+	if err != nil {
+		t.recordError(err, nil)
+		return nil
+	}
+	t.out = append(t.out, rec)
+	return nil
+}
+
+// encodeOut serializes a result row for sink s.
+func encodeOut(o *outRec, s *source, kc, vc serde.Codec, tsCol int) (storage.Record, error) {
+	var key []byte
+	var err error
+	if len(o.key) > 0 {
+		allNull := true
+		for _, k := range o.key {
+			if k != nil {
+				allNull = false
+			}
+		}
+		if !allNull {
+			if key, err = kc.Encode(o.key); err != nil {
+				return storage.Record{}, err
+			}
+		}
+	}
+	partKey := key
+	if o.windowed && key != nil {
+		key = serde.WindowedKey(key, o.session, o.winStart, o.winEnd)
+	}
+	rec := storage.Record{Key: key, Timestamp: o.ts, Partition: -1}
+	if !o.tombstone {
+		if rec.Value, err = vc.Encode(o.vals); err != nil {
+			return storage.Record{}, err
+		}
+		if rec.Value == nil {
+			rec.Value = []byte{}
+		}
+		if tsCol >= 0 {
+			nk := len(s.keyCols())
+			var v any
+			if tsCol < nk {
+				v = o.key[tsCol]
+			} else {
+				v = o.vals[tsCol-nk]
+			}
+			if ts, ok := asMillis(v); ok {
+				rec.Timestamp = ts
+			}
+		}
+	}
+	n := s.Partitions
+	if n <= 0 {
+		n = 1
+	}
+	if partKey != nil {
+		rec.Partition = storage.PartitionFor(partKey, n)
+	} else {
+		rec.Partition = o.partition % int32(n)
+	}
+	return rec, nil
+}
+
+func (t *task) recordError(err error, rec *storage.Record) {
+	t.errors.Add(1)
+	t.e.processingLog(t.id, err, rec)
+}
+
+// process feeds a batch of one input through the pipeline.
+func (t *task) process(in *taskInput, recs []storage.Record) error {
+	for i := range recs {
+		if err := in.entry(&recs[i]); err != nil {
+			var fatal *fatalError
+			if errors.As(err, &fatal) {
+				return err
+			}
+			t.recordError(err, &recs[i])
+		}
+		in.offset = recs[i].Offset + 1
+	}
+	t.processed.Add(int64(len(recs)))
+	for _, p := range t.pl.puncts {
+		if err := p.tick(t.pl.streamTime); err != nil {
+			return err
+		}
+	}
+	t.dirty = true
+	return t.flushOutput(context.Background())
+}
+
+// fatalError stops a query (as opposed to a bad record, which is logged and skipped).
+type fatalError struct{ err error }
+
+func (f *fatalError) Error() string { return f.err.Error() }
+
+func (t *task) flushOutput(ctx context.Context) error {
+	if len(t.out) == 0 {
+		return nil
+	}
+	offs, err := t.e.log.Append(ctx, t.sink.Topic, t.out)
+	if err != nil {
+		return err
+	}
+	for i, r := range t.out {
+		if offs[i]+1 > t.hwm[r.Partition] {
+			t.hwm[r.Partition] = offs[i] + 1
+		}
+		if t.mat {
+			if r.Value == nil {
+				t.store.Delete(matTable, r.Key)
+			} else {
+				t.store.Put(matTable, r.Key, matValue(r.Timestamp, r.Value))
+			}
+		}
+	}
+	t.out = t.out[:0]
+	return nil
+}
+
+const matTable = "mat"
+
+// matValue is a materialized row: the record timestamp (8 bytes, big-endian) then the value.
+func matValue(ts int64, value []byte) []byte {
+	out := make([]byte, 8, 8+len(value))
+	binary.BigEndian.PutUint64(out, uint64(ts))
+	return append(out, value...)
+}
+
+// commit makes state, input offsets and output high-water marks durable together.
+func (t *task) commit() error {
+	if !t.dirty {
+		return nil
+	}
+	if t.pl.agg != nil {
+		t.pl.agg.flush()
+	}
+	offs := make(map[string]int64, len(t.inputs)+len(t.hwm)+1)
+	for _, in := range t.inputs {
+		offs[in.id()] = in.offset
+	}
+	for p, h := range t.hwm {
+		offs["out:"+strconv.Itoa(int(p))] = h
+	}
+	offs["streamtime"] = t.pl.streamTime
+	if err := t.store.Commit(offs); err != nil {
+		return err
+	}
+	t.dirty = false
+	t.lastCommit = time.Now()
+	return nil
+}
+
+// pump processes everything currently readable without waiting; it reports whether any
+// record was processed. Used by Quiesce.
+func (t *task) pump(ctx context.Context) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.failed != nil {
+		return false, nil
+	}
+	progress := false
+	for _, in := range t.inputs {
+		for {
+			recs, err := t.e.log.Read(ctx, in.topic, in.partition, in.offset, 1000, 0)
+			if err != nil {
+				if errors.Is(err, storage.ErrOffsetOutRange) {
+					info, derr := t.e.log.DescribeTopic(ctx, in.topic)
+					if derr == nil && int(in.partition) < len(info.Partitions) {
+						in.offset = info.Partitions[in.partition].StartOffset
+						continue
+					}
+				}
+				return progress, err
+			}
+			if len(recs) == 0 {
+				break
+			}
+			progress = true
+			if err := t.process(in, recs); err != nil {
+				t.failed = err
+				return progress, err
+			}
+		}
+	}
+	return progress, t.commit()
+}
+
+// run is the server-mode loop: one reader goroutine per input partition long-polls the log and
+// hands batches to this goroutine, which processes them and commits every commit interval.
+func (t *task) run(ctx context.Context) {
+	defer close(t.done)
+	type batch struct {
+		in   *taskInput
+		recs []storage.Record
+		ack  chan struct{}
+	}
+	ch := make(chan batch)
+	var wg sync.WaitGroup
+	for _, in := range t.inputs {
+		wg.Add(1)
+		go func(in *taskInput) {
+			defer wg.Done()
+			off := in.offset
+			for ctx.Err() == nil {
+				recs, err := t.e.log.Read(ctx, in.topic, in.partition, off, 2000, 500*time.Millisecond)
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					if errors.Is(err, storage.ErrOffsetOutRange) {
+						if info, derr := t.e.log.DescribeTopic(ctx, in.topic); derr == nil && int(in.partition) < len(info.Partitions) {
+							off = info.Partitions[in.partition].StartOffset
+							continue
+						}
+					}
+					if errors.Is(err, storage.ErrUnknownTopic) || errors.Is(err, storage.ErrClosed) {
+						return
+					}
+					time.Sleep(100 * time.Millisecond)
+					continue
+				}
+				if len(recs) == 0 {
+					continue
+				}
+				ack := make(chan struct{})
+				select {
+				case ch <- batch{in: in, recs: recs, ack: ack}:
+				case <-ctx.Done():
+					return
+				}
+				<-ack
+				off = recs[len(recs)-1].Offset + 1
+			}
+		}(in)
+	}
+	interval := t.e.commitInterval()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	defer func() {
+		t.mu.Lock()
+		_ = t.commit()
+		t.mu.Unlock()
+		wg.Wait()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-ch:
+			t.mu.Lock()
+			err := t.process(b.in, b.recs)
+			if err == nil && time.Since(t.lastCommit) >= interval {
+				err = t.commit()
+			}
+			t.mu.Unlock()
+			close(b.ack)
+			if err != nil {
+				t.failed = err
+				t.e.logf("query %s failed: %v", t.id, err)
+				return
+			}
+		case <-tick.C:
+			t.mu.Lock()
+			_ = t.commit()
+			t.mu.Unlock()
+		}
+	}
+}
+
+// stop ends the run loop (server mode) and commits.
+func (t *task) stop() {
+	if t.cancel != nil {
+		t.cancel()
+		<-t.done
+	} else {
+		t.mu.Lock()
+		_ = t.commit()
+		t.mu.Unlock()
+	}
+}
+
+// lagged reports whether any input has unread records (server-mode Quiesce).
+func (t *task) lagged(ctx context.Context) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, in := range t.inputs {
+		info, err := t.e.log.DescribeTopic(ctx, in.topic)
+		if err != nil || int(in.partition) >= len(info.Partitions) {
+			continue
+		}
+		if info.Partitions[in.partition].EndOffset > in.offset {
+			return true
+		}
+	}
+	return t.dirty
+}

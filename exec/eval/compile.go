@@ -1,0 +1,1014 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/functions"
+	"github.com/sluicedb/sluice/sql/types"
+)
+
+// Compile type-checks e in scope s and returns its closure.
+func Compile(e ast.Expr, s *Scope) (*Expr, error) {
+	if s.Resolve != nil {
+		if x, ok, err := s.Resolve(e); err != nil {
+			return nil, err
+		} else if ok {
+			return x, nil
+		}
+	}
+	switch n := e.(type) {
+	case *ast.NullLit:
+		return constExpr(nil, nil), nil
+	case *ast.BoolLit:
+		return constExpr(types.BooleanType, n.Val), nil
+	case *ast.IntLit:
+		if n.Val >= math.MinInt32 && n.Val <= math.MaxInt32 {
+			return constExpr(types.IntType, int32(n.Val)), nil
+		}
+		return constExpr(types.BigintType, n.Val), nil
+	case *ast.DecimalLit:
+		d, err := decimal.NewFromString(n.Text)
+		if err != nil {
+			return nil, errAt(n, "Invalid decimal literal: %s", n.Text)
+		}
+		return constExpr(decimalLitType(n.Text), d), nil
+	case *ast.DoubleLit:
+		return constExpr(types.DoubleType, n.Val), nil
+	case *ast.StringLit:
+		return constExpr(types.StringType, n.Val), nil
+	case *ast.ColumnRef:
+		return compileColumn(n, s)
+	case *ast.Dereference:
+		return compileDeref(n, s)
+	case *ast.Subscript:
+		return compileSubscript(n, s)
+	case *ast.BinaryOp:
+		return compileBinary(n, s)
+	case *ast.UnaryOp:
+		return compileUnary(n, s)
+	case *ast.IsNull:
+		x, err := Compile(n.X, s)
+		if err != nil {
+			return nil, err
+		}
+		not := n.Not
+		f := x.Eval
+		return &Expr{Type: types.BooleanType, Eval: func(r *Rec) (any, error) {
+			v, err := f(r)
+			if err != nil {
+				return nil, err
+			}
+			return (v == nil) != not, nil
+		}}, nil
+	case *ast.IsDistinct:
+		return compileDistinct(n, s)
+	case *ast.Between:
+		return compileBetween(n, s)
+	case *ast.InList:
+		return compileIn(n, s)
+	case *ast.Like:
+		return compileLike(n, s)
+	case *ast.Case:
+		return compileCase(n, s)
+	case *ast.Cast:
+		return compileCast(n, s)
+	case *ast.FuncCall:
+		return compileCall(n, s)
+	case *ast.ArrayCtor:
+		return compileArray(n, s)
+	case *ast.MapCtor:
+		return compileMap(n, s)
+	case *ast.StructCtor:
+		return compileStruct(n, s)
+	case *ast.IntervalUnit:
+		// Time-unit arguments (DATEADD(DAYS, ...)) reach functions as the unit's name.
+		return constExpr(types.StringType, n.Unit), nil
+	case *ast.Lambda:
+		return nil, errAt(n, "Lambda expressions are only allowed as arguments of TRANSFORM, FILTER and REDUCE")
+	}
+	return nil, errAt(e, "unsupported expression %T", e)
+}
+
+func decimalLitType(text string) *types.Type {
+	t := strings.TrimLeft(text, "+-")
+	intPart, frac, _ := strings.Cut(t, ".")
+	intPart = strings.TrimLeft(intPart, "0")
+	p := len(intPart) + len(frac)
+	if p == 0 {
+		p = 1
+	}
+	if p < len(frac) {
+		p = len(frac)
+	}
+	return types.DecimalOf(p, len(frac))
+}
+
+func compileColumn(n *ast.ColumnRef, s *Scope) (*Expr, error) {
+	if n.Qualifier == "" {
+		for i := len(s.lambdas) - 1; i >= 0; i-- {
+			if s.lambdas[i].name == n.Name {
+				slot := s.lambdas[i].slot
+				return &Expr{Type: s.lambdas[i].typ, Eval: func(r *Rec) (any, error) { return r.Env[slot], nil }}, nil
+			}
+		}
+	}
+	idx, t, err := s.lookup(n)
+	if err != nil {
+		return nil, err
+	}
+	if idx >= 0 {
+		return &Expr{Type: t, Eval: func(r *Rec) (any, error) { return r.Vals[idx], nil }}, nil
+	}
+	switch n.Name {
+	case RowTime:
+		if s.Pseudo {
+			return &Expr{Type: types.BigintType, Eval: func(r *Rec) (any, error) { return r.Ts, nil }}, nil
+		}
+	case RowPartition:
+		if s.Pseudo {
+			return &Expr{Type: types.IntType, Eval: func(r *Rec) (any, error) { return r.Partition, nil }}, nil
+		}
+	case RowOffset:
+		if s.Pseudo {
+			return &Expr{Type: types.BigintType, Eval: func(r *Rec) (any, error) { return r.Offset, nil }}, nil
+		}
+	case WindowStart:
+		if s.Windowed {
+			return &Expr{Type: types.BigintType, Eval: func(r *Rec) (any, error) { return r.WinStart, nil }}, nil
+		}
+	case WindowEnd:
+		if s.Windowed {
+			return &Expr{Type: types.BigintType, Eval: func(r *Rec) (any, error) { return r.WinEnd, nil }}, nil
+		}
+	}
+	name := n.Name
+	if n.Qualifier != "" {
+		name = n.Qualifier + "." + n.Name
+	}
+	return nil, errAt(n, "%s cannot be resolved.", name)
+}
+
+func compileDeref(n *ast.Dereference, s *Scope) (*Expr, error) {
+	base, err := Compile(n.Base, s)
+	if err != nil {
+		return nil, err
+	}
+	if base.Type == nil || base.Type.Kind != types.KindStruct {
+		return nil, errAt(n, "Expected STRUCT type, got: %s", typeName(base.Type))
+	}
+	idx := base.Type.FieldIndex(n.Field)
+	if idx < 0 {
+		for i, f := range base.Type.Fields {
+			if strings.EqualFold(f.Name, n.Field) {
+				idx = i
+				break
+			}
+		}
+	}
+	if idx < 0 {
+		return nil, errAt(n, "Could not find field '%s' in '%s'.", n.Field, exprName(n.Base))
+	}
+	f := base.Eval
+	name := base.Type.Fields[idx].Name
+	return &Expr{Type: base.Type.Fields[idx].Type, Eval: func(r *Rec) (any, error) {
+		v, err := f(r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		st := v.(*types.Struct)
+		if idx < len(st.Vals) && idx < len(st.Names) && st.Names[idx] == name {
+			return st.Vals[idx], nil
+		}
+		fv, _ := st.Get(name)
+		return fv, nil
+	}}, nil
+}
+
+func exprName(e ast.Expr) string {
+	switch n := e.(type) {
+	case *ast.ColumnRef:
+		return n.Name
+	case *ast.Dereference:
+		return exprName(n.Base) + "->" + n.Field
+	}
+	return "expression"
+}
+
+func typeName(t *types.Type) string {
+	if t == nil {
+		return "NULL"
+	}
+	return t.String()
+}
+
+func compileSubscript(n *ast.Subscript, s *Scope) (*Expr, error) {
+	base, err := Compile(n.Base, s)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := Compile(n.Index, s)
+	if err != nil {
+		return nil, err
+	}
+	if base.Type == nil {
+		return constExpr(nil, nil), nil
+	}
+	bf, xf := base.Eval, idx.Eval
+	switch base.Type.Kind {
+	case types.KindArray:
+		if idx.Type == nil || (idx.Type.Kind != types.KindInt && idx.Type.Kind != types.KindBigint) {
+			return nil, errAt(n.Index, "Array index must be an INTEGER, got %s", typeName(idx.Type))
+		}
+		return &Expr{Type: base.Type.Elem, Eval: func(r *Rec) (any, error) {
+			b, err := bf(r)
+			if err != nil || b == nil {
+				return nil, err
+			}
+			i, err := xf(r)
+			if err != nil || i == nil {
+				return nil, err
+			}
+			arr := b.([]any)
+			k, _ := types.ToInt64(i)
+			if k > 0 && int(k) <= len(arr) {
+				return arr[k-1], nil
+			}
+			if k < 0 && int(-k) <= len(arr) {
+				return arr[len(arr)+int(k)], nil
+			}
+			return nil, nil
+		}}, nil
+	case types.KindMap:
+		ix := idx
+		if idx.Type != nil && !idx.Type.Equal(base.Type.Key) {
+			if ix, err = castTo(idx, base.Type.Key, n.Index); err != nil {
+				return nil, err
+			}
+		}
+		xf = ix.Eval
+		return &Expr{Type: base.Type.Elem, Eval: func(r *Rec) (any, error) {
+			b, err := bf(r)
+			if err != nil || b == nil {
+				return nil, err
+			}
+			k, err := xf(r)
+			if err != nil || k == nil {
+				return nil, err
+			}
+			v, _ := b.(*types.Map).Get(k)
+			return v, nil
+		}}, nil
+	}
+	return nil, errAt(n, "Subscript expressions can only be used on ARRAY or MAP types, got %s", base.Type)
+}
+
+// castTo wraps x in an implicit or explicit cast to t.
+func castTo(x *Expr, t *types.Type, at ast.Expr) (*Expr, error) {
+	if x.Type == nil {
+		return &Expr{Type: t, Eval: x.Eval, Const: x.Const}, nil
+	}
+	if x.Type.Equal(t) {
+		return x, nil
+	}
+	if !types.CanCast(x.Type, t) {
+		return nil, errAt(at, "Cast of %s to %s is not supported", x.Type, t)
+	}
+	from, f := x.Type, x.Eval
+	out := &Expr{Type: t, Eval: func(r *Rec) (any, error) {
+		v, err := f(r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		return types.Cast(v, from, t)
+	}}
+	if x.Const {
+		v, err := types.Cast(x.ConstVal, from, t)
+		if err == nil {
+			return constExpr(t, v), nil
+		}
+	}
+	return out, nil
+}
+
+func compileBinary(n *ast.BinaryOp, s *Scope) (*Expr, error) {
+	l, err := Compile(n.L, s)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Compile(n.R, s)
+	if err != nil {
+		return nil, err
+	}
+	switch n.Op {
+	case "AND", "OR":
+		return compileLogic(n, l, r)
+	case "=", "<>", "!=", "<", "<=", ">", ">=":
+		return compareExprs(n, n.Op, l, r)
+	case "||":
+		return concatExpr(l, r), nil
+	}
+	if n.Op == "+" && l.Type != nil && r.Type != nil && l.Type.Kind == types.KindString && r.Type.Kind == types.KindString {
+		return concatExpr(l, r), nil
+	}
+	if l.Type == nil || r.Type == nil {
+		t := l.Type
+		if t == nil {
+			t = r.Type
+		}
+		return constExpr(t, nil), nil
+	}
+	fn, rt, err := types.ArithFunc(n.Op, l.Type, r.Type)
+	if err != nil {
+		return nil, errAt(n, "%s", err.Error())
+	}
+	lf, rf := l.Eval, r.Eval
+	return &Expr{Type: rt, Eval: func(rec *Rec) (any, error) {
+		a, err := lf(rec)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		b, err := rf(rec)
+		if err != nil || b == nil {
+			return nil, err
+		}
+		return fn(a, b)
+	}}, nil
+}
+
+func concatExpr(l, r *Expr) *Expr {
+	lf, rf := l.Eval, r.Eval
+	return &Expr{Type: types.StringType, Eval: func(rec *Rec) (any, error) {
+		a, err := lf(rec)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		b, err := rf(rec)
+		if err != nil || b == nil {
+			return nil, err
+		}
+		return a.(string) + b.(string), nil
+	}}
+}
+
+func compileLogic(n *ast.BinaryOp, l, r *Expr) (*Expr, error) {
+	for _, x := range []*Expr{l, r} {
+		if x.Type != nil && x.Type.Kind != types.KindBoolean {
+			return nil, errAt(n, "Logical operator %s requires BOOLEAN operands, got %s", n.Op, x.Type)
+		}
+	}
+	lf, rf := l.Eval, r.Eval
+	if n.Op == "AND" {
+		return &Expr{Type: types.BooleanType, Eval: func(rec *Rec) (any, error) {
+			a, err := lf(rec)
+			if err != nil {
+				return nil, err
+			}
+			if a == false {
+				return false, nil
+			}
+			b, err := rf(rec)
+			if err != nil {
+				return nil, err
+			}
+			if b == false {
+				return false, nil
+			}
+			if a == nil || b == nil {
+				return nil, nil
+			}
+			return true, nil
+		}}, nil
+	}
+	return &Expr{Type: types.BooleanType, Eval: func(rec *Rec) (any, error) {
+		a, err := lf(rec)
+		if err != nil {
+			return nil, err
+		}
+		if a == true {
+			return true, nil
+		}
+		b, err := rf(rec)
+		if err != nil {
+			return nil, err
+		}
+		if b == true {
+			return true, nil
+		}
+		if a == nil || b == nil {
+			return nil, nil
+		}
+		return false, nil
+	}}, nil
+}
+
+// comparable checks the operand types of a comparison and returns how to compare them.
+func checkComparable(at ast.Expr, op string, l, r *Expr) error {
+	if l.Type == nil || r.Type == nil {
+		return nil
+	}
+	lt, rt := l.Type, r.Type
+	if lt.IsNumeric() && rt.IsNumeric() {
+		return nil
+	}
+	if lt.Kind == rt.Kind {
+		switch lt.Kind {
+		case types.KindArray, types.KindMap, types.KindStruct:
+			if op != "=" && op != "<>" && op != "!=" {
+				return errAt(at, "Cannot compare %s (%s) to %s (%s) with %s.", exprText(at, 0), lt, exprText(at, 1), rt, op)
+			}
+		}
+		return nil
+	}
+	// Timestamps, dates and times compare with strings (parsed) as ksqlDB allows.
+	if isTemporal(lt) && rt.Kind == types.KindString || isTemporal(rt) && lt.Kind == types.KindString {
+		return nil
+	}
+	if lt.Kind == types.KindTimestamp && rt.Kind == types.KindDate || lt.Kind == types.KindDate && rt.Kind == types.KindTimestamp {
+		return nil
+	}
+	return errAt(at, "Cannot compare %s (%s) to %s (%s) with %s.", exprText(at, 0), lt, exprText(at, 1), rt, op)
+}
+
+func isTemporal(t *types.Type) bool {
+	return t.Kind == types.KindTimestamp || t.Kind == types.KindDate || t.Kind == types.KindTime
+}
+
+func exprText(at ast.Expr, side int) string {
+	if b, ok := at.(*ast.BinaryOp); ok {
+		if side == 0 {
+			return Text(b.L)
+		}
+		return Text(b.R)
+	}
+	return Text(at)
+}
+
+// alignTemporal converts a string operand compared with a temporal one into that type, so the
+// comparison itself stays a plain value comparison.
+func alignTemporal(l, r *Expr, at ast.Expr) (*Expr, *Expr, error) {
+	if l.Type == nil || r.Type == nil {
+		return l, r, nil
+	}
+	var err error
+	switch {
+	case isTemporal(l.Type) && r.Type.Kind == types.KindString:
+		r, err = castTo(r, l.Type, at)
+	case isTemporal(r.Type) && l.Type.Kind == types.KindString:
+		l, err = castTo(l, r.Type, at)
+	case l.Type.Kind == types.KindTimestamp && r.Type.Kind == types.KindDate:
+		r, err = castTo(r, l.Type, at)
+	case l.Type.Kind == types.KindDate && r.Type.Kind == types.KindTimestamp:
+		l, err = castTo(l, r.Type, at)
+	}
+	return l, r, err
+}
+
+func compareExprs(at ast.Expr, op string, l, r *Expr) (*Expr, error) {
+	if err := checkComparable(at, op, l, r); err != nil {
+		return nil, err
+	}
+	l, r, err := alignTemporal(l, r, at)
+	if err != nil {
+		return nil, err
+	}
+	var test func(c int) bool
+	switch op {
+	case "=":
+		test = func(c int) bool { return c == 0 }
+	case "<>", "!=":
+		test = func(c int) bool { return c != 0 }
+	case "<":
+		test = func(c int) bool { return c < 0 }
+	case "<=":
+		test = func(c int) bool { return c <= 0 }
+	case ">":
+		test = func(c int) bool { return c > 0 }
+	case ">=":
+		test = func(c int) bool { return c >= 0 }
+	}
+	lf, rf := l.Eval, r.Eval
+	return &Expr{Type: types.BooleanType, Eval: func(rec *Rec) (any, error) {
+		a, err := lf(rec)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		b, err := rf(rec)
+		if err != nil || b == nil {
+			return nil, err
+		}
+		c, ok := types.Compare(a, b)
+		if !ok {
+			return nil, nil
+		}
+		return test(c), nil
+	}}, nil
+}
+
+func compileUnary(n *ast.UnaryOp, s *Scope) (*Expr, error) {
+	x, err := Compile(n.X, s)
+	if err != nil {
+		return nil, err
+	}
+	f := x.Eval
+	switch n.Op {
+	case "NOT":
+		if x.Type != nil && x.Type.Kind != types.KindBoolean {
+			return nil, errAt(n, "NOT requires a BOOLEAN operand, got %s", x.Type)
+		}
+		return &Expr{Type: types.BooleanType, Eval: func(r *Rec) (any, error) {
+			v, err := f(r)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			return !v.(bool), nil
+		}}, nil
+	case "+":
+		return x, nil
+	case "-":
+		if x.Type != nil && !x.Type.IsNumeric() {
+			return nil, errAt(n, "Unary minus requires a numeric operand, got %s", x.Type)
+		}
+		neg := func(v any) any {
+			switch y := v.(type) {
+			case int32:
+				return -y
+			case int64:
+				return -y
+			case float64:
+				return -y
+			case decimal.Decimal:
+				return y.Neg()
+			}
+			return nil
+		}
+		if x.Const {
+			return constExpr(x.Type, neg(x.ConstVal)), nil
+		}
+		return &Expr{Type: x.Type, Eval: func(r *Rec) (any, error) {
+			v, err := f(r)
+			if err != nil || v == nil {
+				return nil, err
+			}
+			return neg(v), nil
+		}}, nil
+	}
+	return nil, errAt(n, "unknown operator %s", n.Op)
+}
+
+func compileDistinct(n *ast.IsDistinct, s *Scope) (*Expr, error) {
+	l, err := Compile(n.L, s)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Compile(n.R, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkComparable(n, "IS DISTINCT FROM", l, r); err != nil {
+		return nil, err
+	}
+	lf, rf, not := l.Eval, r.Eval, n.Not
+	return &Expr{Type: types.BooleanType, Eval: func(rec *Rec) (any, error) {
+		a, err := lf(rec)
+		if err != nil {
+			return nil, err
+		}
+		b, err := rf(rec)
+		if err != nil {
+			return nil, err
+		}
+		var distinct bool
+		switch {
+		case a == nil && b == nil:
+			distinct = false
+		case a == nil || b == nil:
+			distinct = true
+		default:
+			distinct = !types.Equal(a, b)
+		}
+		return distinct != not, nil
+	}}, nil
+}
+
+func compileBetween(n *ast.Between, s *Scope) (*Expr, error) {
+	x, err := Compile(n.X, s)
+	if err != nil {
+		return nil, err
+	}
+	lo, err := Compile(n.Lo, s)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := Compile(n.Hi, s)
+	if err != nil {
+		return nil, err
+	}
+	ge, err := compareExprs(n, ">=", x, lo)
+	if err != nil {
+		return nil, err
+	}
+	le, err := compareExprs(n, "<=", x, hi)
+	if err != nil {
+		return nil, err
+	}
+	gf, lf, not := ge.Eval, le.Eval, n.Not
+	return &Expr{Type: types.BooleanType, Eval: func(r *Rec) (any, error) {
+		a, err := gf(r)
+		if err != nil {
+			return nil, err
+		}
+		b, err := lf(r)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil || b == nil {
+			return nil, nil
+		}
+		return (a.(bool) && b.(bool)) != not, nil
+	}}, nil
+}
+
+func compileIn(n *ast.InList, s *Scope) (*Expr, error) {
+	x, err := Compile(n.X, s)
+	if err != nil {
+		return nil, err
+	}
+	var items []*Expr
+	for _, e := range n.List {
+		it, err := Compile(e, s)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkComparable(e, "IN", x, it); err != nil {
+			return nil, errAt(e, "invalid IN list item %s: types %s and %s are not comparable", Text(e), typeName(x.Type), typeName(it.Type))
+		}
+		_, it, err = alignTemporal(x, it, e)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	xf, not := x.Eval, n.Not
+	return &Expr{Type: types.BooleanType, Eval: func(r *Rec) (any, error) {
+		v, err := xf(r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		sawNull := false
+		for _, it := range items {
+			w, err := it.Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			if w == nil {
+				sawNull = true
+				continue
+			}
+			if types.Equal(v, w) {
+				return !not, nil
+			}
+		}
+		if sawNull {
+			return nil, nil
+		}
+		return not, nil
+	}}, nil
+}
+
+func compileLike(n *ast.Like, s *Scope) (*Expr, error) {
+	x, err := Compile(n.X, s)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Compile(n.Pattern, s)
+	if err != nil {
+		return nil, err
+	}
+	if x.Type != nil && x.Type.Kind != types.KindString {
+		return nil, errAt(n, "LIKE requires a STRING operand, got %s", x.Type)
+	}
+	var esc rune
+	if n.Escape != nil {
+		lit, ok := n.Escape.(*ast.StringLit)
+		if !ok || len([]rune(lit.Val)) != 1 {
+			return nil, errAt(n.Escape, "ESCAPE must be a single character")
+		}
+		esc = []rune(lit.Val)[0]
+	}
+	xf, pf, not := x.Eval, p.Eval, n.Not
+	var fixed *regexp.Regexp
+	if p.Const && p.ConstVal != nil {
+		fixed = likeRegexp(p.ConstVal.(string), esc)
+	}
+	return &Expr{Type: types.BooleanType, Eval: func(r *Rec) (any, error) {
+		v, err := xf(r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		re := fixed
+		if re == nil {
+			pv, err := pf(r)
+			if err != nil || pv == nil {
+				return nil, err
+			}
+			re = likeRegexp(pv.(string), esc)
+		}
+		return re.MatchString(v.(string)) != not, nil
+	}}, nil
+}
+
+func likeRegexp(pattern string, esc rune) *regexp.Regexp {
+	var sb strings.Builder
+	sb.WriteString("(?s)^")
+	escaped := false
+	for _, c := range pattern {
+		switch {
+		case escaped:
+			sb.WriteString(regexp.QuoteMeta(string(c)))
+			escaped = false
+		case esc != 0 && c == esc:
+			escaped = true
+		case c == '%':
+			sb.WriteString(".*")
+		case c == '_':
+			sb.WriteString(".")
+		default:
+			sb.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	sb.WriteString("$")
+	return regexp.MustCompile(sb.String())
+}
+
+func compileCase(n *ast.Case, s *Scope) (*Expr, error) {
+	var operand *Expr
+	var err error
+	if n.Operand != nil {
+		if operand, err = Compile(n.Operand, s); err != nil {
+			return nil, err
+		}
+	}
+	conds := make([]*Expr, len(n.Whens))
+	results := make([]*Expr, len(n.Whens))
+	var resTypes []*types.Type
+	for i, w := range n.Whens {
+		c, err := Compile(w.Cond, s)
+		if err != nil {
+			return nil, err
+		}
+		if operand != nil {
+			if c, err = compareExprs(w.Cond, "=", operand, c); err != nil {
+				return nil, err
+			}
+		} else if c.Type != nil && c.Type.Kind != types.KindBoolean {
+			return nil, errAt(w.Cond, "WHEN operand type should be boolean.\nType for '%s' is %s", Text(w.Cond), c.Type)
+		}
+		conds[i] = c
+		if results[i], err = Compile(w.Result, s); err != nil {
+			return nil, err
+		}
+		resTypes = append(resTypes, results[i].Type)
+	}
+	var elseE *Expr
+	if n.Else != nil {
+		if elseE, err = Compile(n.Else, s); err != nil {
+			return nil, err
+		}
+		resTypes = append(resTypes, elseE.Type)
+	}
+	rt, err := types.CommonType(resTypes...)
+	if err != nil {
+		return nil, errAt(n, "Invalid Case expression. Type for all 'THEN' clauses should be the same.\n%s", err.Error())
+	}
+	for i := range results {
+		if rt != nil {
+			if results[i], err = castTo(results[i], rt, n.Whens[i].Result); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if elseE != nil && rt != nil {
+		if elseE, err = castTo(elseE, rt, n.Else); err != nil {
+			return nil, err
+		}
+	}
+	return &Expr{Type: rt, Eval: func(r *Rec) (any, error) {
+		for i, c := range conds {
+			v, err := c.Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			if v == true {
+				return results[i].Eval(r)
+			}
+		}
+		if elseE != nil {
+			return elseE.Eval(r)
+		}
+		return nil, nil
+	}}, nil
+}
+
+func compileCast(n *ast.Cast, s *Scope) (*Expr, error) {
+	x, err := Compile(n.X, s)
+	if err != nil {
+		return nil, err
+	}
+	if x.Type == nil {
+		return constExpr(n.To, nil), nil
+	}
+	if !types.CanCast(x.Type, n.To) {
+		return nil, errAt(n, "Cast of %s to %s is not supported", x.Type, n.To)
+	}
+	return castTo(x, n.To, n)
+}
+
+func compileArray(n *ast.ArrayCtor, s *Scope) (*Expr, error) {
+	elems := make([]*Expr, len(n.Elems))
+	var ts []*types.Type
+	for i, e := range n.Elems {
+		x, err := Compile(e, s)
+		if err != nil {
+			return nil, err
+		}
+		elems[i] = x
+		ts = append(ts, x.Type)
+	}
+	et, err := types.CommonType(ts...)
+	if err != nil {
+		return nil, errAt(n, "invalid input syntax for type %s: array elements have incompatible types", typeName(ts[0]))
+	}
+	if et == nil {
+		if len(n.Elems) == 0 {
+			return nil, errAt(n, "Array constructor cannot be empty. Please supply at least one element (which can be NULL).")
+		}
+		et = types.StringType
+	}
+	for i := range elems {
+		if elems[i], err = castTo(elems[i], et, n.Elems[i]); err != nil {
+			return nil, err
+		}
+	}
+	return &Expr{Type: types.ArrayOf(et), Eval: func(r *Rec) (any, error) {
+		out := make([]any, len(elems))
+		for i, e := range elems {
+			v, err := e.Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	}}, nil
+}
+
+func compileMap(n *ast.MapCtor, s *Scope) (*Expr, error) {
+	keys := make([]*Expr, len(n.Keys))
+	vals := make([]*Expr, len(n.Vals))
+	var kts, vts []*types.Type
+	for i := range n.Keys {
+		k, err := Compile(n.Keys[i], s)
+		if err != nil {
+			return nil, err
+		}
+		v, err := Compile(n.Vals[i], s)
+		if err != nil {
+			return nil, err
+		}
+		keys[i], vals[i] = k, v
+		kts, vts = append(kts, k.Type), append(vts, v.Type)
+	}
+	kt, err := types.CommonType(kts...)
+	if err != nil {
+		return nil, errAt(n, "invalid map constructor: keys have incompatible types")
+	}
+	vt, err := types.CommonType(vts...)
+	if err != nil {
+		return nil, errAt(n, "invalid map constructor: values have incompatible types")
+	}
+	if len(n.Keys) == 0 {
+		return nil, errAt(n, "Map constructor cannot be empty. Please supply at least one key value pair (which can be NULL).")
+	}
+	if kt == nil {
+		kt = types.StringType
+	}
+	if vt == nil {
+		vt = types.StringType
+	}
+	for i := range keys {
+		if keys[i], err = castTo(keys[i], kt, n.Keys[i]); err != nil {
+			return nil, err
+		}
+		if vals[i], err = castTo(vals[i], vt, n.Vals[i]); err != nil {
+			return nil, err
+		}
+	}
+	return &Expr{Type: types.MapOf(kt, vt), Eval: func(r *Rec) (any, error) {
+		m := &types.Map{}
+		for i := range keys {
+			k, err := keys[i].Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			v, err := vals[i].Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			m.Put(k, v)
+		}
+		return m, nil
+	}}, nil
+}
+
+func compileStruct(n *ast.StructCtor, s *Scope) (*Expr, error) {
+	vals := make([]*Expr, len(n.Vals))
+	fields := make([]types.Field, len(n.Vals))
+	for i, e := range n.Vals {
+		x, err := Compile(e, s)
+		if err != nil {
+			return nil, err
+		}
+		t := x.Type
+		if t == nil {
+			t = types.StringType
+		}
+		vals[i] = x
+		fields[i] = types.Field{Name: n.Names[i], Type: t}
+	}
+	st := types.StructOf(fields...)
+	names := append([]string(nil), n.Names...)
+	return &Expr{Type: st, Eval: func(r *Rec) (any, error) {
+		out := &types.Struct{Names: names, Vals: make([]any, len(vals))}
+		for i, e := range vals {
+			v, err := e.Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			out.Vals[i] = v
+		}
+		return out, nil
+	}}, nil
+}
+
+// compileCall resolves a scalar function (aggregates are handled by the planner's Resolve hook;
+// reaching one here means it was used where aggregates are not allowed).
+func compileCall(n *ast.FuncCall, s *Scope) (*Expr, error) {
+	switch n.Name {
+	case "TRANSFORM", "FILTER", "REDUCE":
+		return compileLambdaCall(n, s)
+	}
+	f, ok := functions.Lookup(n.Name)
+	if !ok {
+		return nil, errAt(n, "Can't find any functions with the name '%s'", n.Name)
+	}
+	switch f.Kind {
+	case functions.Aggregate:
+		return nil, errAt(n, "Aggregate functions can not be used in this context: %s", Text(n))
+	case functions.TableFunc:
+		return nil, errAt(n, "Table functions can only be used in the SELECT clause: %s", Text(n))
+	}
+	args := make([]*Expr, len(n.Args))
+	argTypes := make([]*types.Type, len(n.Args))
+	for i, a := range n.Args {
+		x, err := Compile(a, s)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = x
+		argTypes[i] = x.Type
+	}
+	impl, err := f.ResolveScalar(argTypes)
+	if err != nil {
+		return nil, errAt(n, "%s", err.Error())
+	}
+	for i := range args {
+		if i < len(impl.ArgTypes) && impl.ArgTypes[i] != nil && args[i].Type != nil && !args[i].Type.Equal(impl.ArgTypes[i]) {
+			if args[i], err = castTo(args[i], impl.ArgTypes[i], n.Args[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	eval, nullOnNull := impl.Eval, impl.NullOnNull
+	return &Expr{Type: impl.Return, Eval: func(r *Rec) (any, error) {
+		vals := make([]any, len(args))
+		for i, a := range args {
+			v, err := a.Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			if v == nil && nullOnNull {
+				return nil, nil
+			}
+			vals[i] = v
+		}
+		return eval(vals)
+	}}, nil
+}
+
+// Text prints an expression back as SQL for error messages and generated names.
+func Text(e ast.Expr) string { return fmt.Sprint(textOf(e)) }

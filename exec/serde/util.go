@@ -1,0 +1,5 @@
+package serde
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -1,0 +1,360 @@
+package rest
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/sluicedb/sluice/exec/engine"
+	"github.com/sluicedb/sluice/sql/types"
+)
+
+// streamFormat is the shape of a query response.
+type streamFormat uint8
+
+const (
+	// formatStreamedRows is /query's JSON array of StreamedRow objects:
+	// [{"header":{...}},\n{"row":{"columns":[...]}},\n{"finalMessage":"..."}]
+	formatStreamedRows streamFormat = iota
+	// formatJSONArray is /query-stream with Accept application/json: [{meta},\n[row],\n[row]]
+	formatJSONArray
+	// formatDelimited is application/vnd.ksqlapi.delimited.v1: {meta}\n[row]\n[row]\n
+	formatDelimited
+)
+
+var (
+	queryTypes       = []string{mediaKsqlV1, mediaJSON, mediaDelimited}
+	queryStreamTypes = []string{mediaDelimited, mediaJSON, mediaKsqlV1}
+)
+
+// columnInfo is a result column with its printed type, computed once per query.
+type columnInfo struct {
+	name     string
+	typ      *types.Type
+	typeText string
+	key      bool
+}
+
+func columnsOf(cols []engine.Column) []columnInfo {
+	out := make([]columnInfo, len(cols))
+	for i, c := range cols {
+		out[i] = columnInfo{name: c.Name, typ: c.Type, typeText: c.Type.String(), key: c.Key}
+	}
+	return out
+}
+
+// schemaString is the "schema" of a /query header: "`ID` STRING KEY, `COUNT` BIGINT". Only pull
+// queries mark key columns; push-query headers carry no KEY markers (as ksqlDB's do).
+func schemaString(cols []columnInfo, markKeys bool) string {
+	var sb strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(types.QuoteIdent(c.name))
+		sb.WriteByte(' ')
+		sb.WriteString(c.typeText)
+		if markKeys && c.key {
+			sb.WriteString(" KEY")
+		}
+	}
+	return sb.String()
+}
+
+// queryCounter numbers transient queries whose cursor came without an id.
+type queryCounter struct{ n atomic.Int64 }
+
+func (q *queryCounter) next() string { return "transient_QUERY_" + strconv.FormatInt(q.n.Add(1), 10) }
+
+// handleQuery serves POST /query (KSQL_FACTS A.2): body {"ksql": ...}, response a chunked JSON
+// array of StreamedRow objects, or the /query-stream delimited form when asked for.
+func (s *server) handleQuery(w http.ResponseWriter, r *http.Request) {
+	mt := negotiate(r.Header.Get("Accept"), queryTypes)
+	if mt == "" {
+		writeError(w, mediaJSON, notAcceptable(queryTypes))
+		return
+	}
+	body, e := readBody(w, r, s.cfg.MaxBodyBytes)
+	if e != nil {
+		writeError(w, mt, e)
+		return
+	}
+	req, e := parseKsqlRequest(body)
+	if e != nil {
+		writeError(w, mt, e)
+		return
+	}
+	sess, e := newSession(req.SessionVariables, req.StreamsProperties, req.RequestProperties)
+	if e != nil {
+		writeError(w, mt, e)
+		return
+	}
+	format := formatStreamedRows
+	if mt == mediaDelimited {
+		format = formatDelimited
+	}
+	s.runQuery(w, r, sess, *req.Ksql, mt, format)
+}
+
+// handleQueryStream serves POST /query-stream (KSQL_FACTS A.3) over HTTP/1.1 (chunked) or
+// HTTP/2: body {"sql": ...}, response delimited by default.
+func (s *server) handleQueryStream(w http.ResponseWriter, r *http.Request) {
+	mt := negotiate(r.Header.Get("Accept"), queryStreamTypes)
+	if mt == "" {
+		writeError(w, mediaJSON, notAcceptable(queryStreamTypes))
+		return
+	}
+	body, e := readBody(w, r, s.cfg.MaxBodyBytes)
+	if e != nil {
+		writeError(w, mt, e)
+		return
+	}
+	req, e := parseQueryStreamRequest(body)
+	if e != nil {
+		writeError(w, mt, e)
+		return
+	}
+	sess, e := newSession(req.SessionVariables, req.Properties)
+	if e != nil {
+		writeError(w, mt, e)
+		return
+	}
+	var format streamFormat
+	switch mt {
+	case mediaDelimited:
+		format = formatDelimited
+	case mediaJSON:
+		format = formatJSONArray
+	default:
+		format = formatStreamedRows
+	}
+	if format != formatDelimited && isPrint(*req.SQL) {
+		writeError(w, mt, &apiError{status: http.StatusNotAcceptable, code: codeNotAcceptable,
+			msg: "PRINT output is only available as " + mediaDelimited})
+		return
+	}
+	s.runQuery(w, r, sess, *req.SQL, mt, format)
+}
+
+// isPrint reports whether text is a PRINT statement.
+func isPrint(text string) bool {
+	t := strings.TrimSpace(text)
+	if len(t) < 6 || !strings.EqualFold(t[:5], "PRINT") {
+		return false
+	}
+	c := t[5]
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\'' || c == '`' || c == '"'
+}
+
+// runQuery starts the query and streams its result in this goroutine until the cursor ends,
+// fails, or the client goes away (request context done; the deferred Close stops the query).
+// Errors before the first byte get an HTTP status; later ones are written in-band.
+func (s *server) runQuery(w http.ResponseWriter, r *http.Request, sess *engine.Session, text, mt string, format streamFormat) {
+	ctx := r.Context()
+	cur, err := s.b.Query(ctx, sess, text)
+	if err != nil {
+		ae := fromError(err, text)
+		s.logServerError(r, ae)
+		writeError(w, mt, ae)
+		return
+	}
+	defer cur.Close()
+
+	id := cur.ID
+	if id == "" {
+		id = s.queries.next()
+	}
+	sw := &streamWriter{w: w, rc: http.NewResponseController(w), format: format,
+		cols: columnsOf(cur.Columns), push: cur.Push}
+	h := w.Header()
+	h.Set("Content-Type", mt)
+	h.Set("X-Accel-Buffering", "no") // let reverse proxies stream too
+	w.WriteHeader(http.StatusOK)
+	if sw.header(id) != nil {
+		return
+	}
+	for {
+		row, err := cur.Next(ctx)
+		if err == io.EOF {
+			if sw.final(cur.FinalMessage()) != nil {
+				return
+			}
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return // client gone: nobody to tell
+			}
+			ae := fromError(err, text)
+			s.logServerError(r, ae)
+			if sw.inbandError(ae) != nil {
+				return
+			}
+			break
+		}
+		if sw.row(row) != nil {
+			return
+		}
+	}
+	_ = sw.end()
+}
+
+// streamWriter writes one query response in one of the three formats. Push-query rows are
+// flushed one by one so that they reach the client as they happen; pull-query rows go through
+// the server's write buffer and are flushed at the end.
+type streamWriter struct {
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	format streamFormat
+	cols   []columnInfo
+	push   bool
+	buf    []byte
+}
+
+func (sw *streamWriter) header(queryID string) error {
+	b := sw.buf[:0]
+	if sw.format != formatDelimited {
+		b = append(b, '[')
+	}
+	if sw.format == formatStreamedRows {
+		b = append(b, `{"header":{"queryId":`...)
+		b = appendString(b, queryID)
+		b = append(b, `,"schema":`...)
+		b = appendString(b, schemaString(sw.cols, !sw.push))
+		b = append(b, "}}"...)
+	} else {
+		b = append(b, `{"queryId":`...)
+		b = appendString(b, queryID)
+		b = append(b, `,"columnNames":[`...)
+		for i, c := range sw.cols {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, c.name)
+		}
+		b = append(b, `],"columnTypes":[`...)
+		for i, c := range sw.cols {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, c.typeText)
+		}
+		b = append(b, "]}"...)
+	}
+	if sw.format == formatDelimited {
+		b = append(b, '\n')
+	}
+	sw.buf = b
+	// The header always goes out at once: it tells the client the query started.
+	return sw.write(true)
+}
+
+// row writes one result row. Tombstones exist only in the StreamedRow form; the new API's
+// formats drop them as ksqlDB does (a delete is not representable as a value array).
+func (sw *streamWriter) row(row engine.Row) error {
+	b := sw.buf[:0]
+	if sw.format != formatDelimited {
+		b = append(b, ",\n"...)
+	}
+	switch sw.format {
+	case formatStreamedRows:
+		b = append(b, `{"row":{"columns":`...)
+		b = appendRow(b, row.Values, sw.cols)
+		if row.Tombstone {
+			b = append(b, `,"tombstone":true`...)
+		}
+		b = append(b, "}}"...)
+	default:
+		if row.Tombstone {
+			return nil
+		}
+		b = appendRow(b, row.Values, sw.cols)
+		if sw.format == formatDelimited {
+			b = append(b, '\n')
+		}
+	}
+	sw.buf = b
+	return sw.write(sw.push)
+}
+
+// final writes ksqlDB's closing message ("Limit Reached", "Query Completed"); only the
+// StreamedRow form carries one.
+func (sw *streamWriter) final(msg string) error {
+	if msg == "" || sw.format != formatStreamedRows {
+		return nil
+	}
+	b := append(sw.buf[:0], ",\n"+`{"finalMessage":`...)
+	sw.buf = appendString(b, msg)
+	sw.buf = append(sw.buf, '}')
+	return sw.write(false)
+}
+
+// inbandError reports an error after the header was sent.
+func (sw *streamWriter) inbandError(e *apiError) error {
+	body, err := marshalJSON(e.body())
+	if err != nil {
+		return err
+	}
+	b := sw.buf[:0]
+	switch sw.format {
+	case formatStreamedRows:
+		b = append(b, ",\n"+`{"errorMessage":`...)
+		b = append(b, body...)
+		b = append(b, '}')
+	case formatJSONArray:
+		b = append(b, ",\n"...)
+		b = append(b, body...)
+	default:
+		b = append(b, body...)
+		b = append(b, '\n')
+	}
+	sw.buf = b
+	return sw.write(true)
+}
+
+// end closes the JSON array and flushes everything.
+func (sw *streamWriter) end() error {
+	if sw.format != formatDelimited {
+		sw.buf = append(sw.buf[:0], ']')
+		if _, err := sw.w.Write(sw.buf); err != nil {
+			return err
+		}
+	}
+	return flush(sw.rc)
+}
+
+func (sw *streamWriter) write(doFlush bool) error {
+	if _, err := sw.w.Write(sw.buf); err != nil {
+		return err
+	}
+	if doFlush {
+		return flush(sw.rc)
+	}
+	return nil
+}
+
+// handleCloseQuery serves POST /close-query: {"queryId": "..."} stops a push query.
+func (s *server) handleCloseQuery(w http.ResponseWriter, r *http.Request) {
+	mt := s.jsonType(r)
+	body, e := readBody(w, r, s.cfg.MaxBodyBytes)
+	if e != nil {
+		writeError(w, mt, e)
+		return
+	}
+	var req closeQueryRequest
+	if e := decodeStrict(body, &req, []string{"queryId"}); e != nil {
+		writeError(w, mt, e)
+		return
+	}
+	if req.QueryID == nil || *req.QueryID == "" {
+		writeError(w, mt, badRequest(`Request body is missing the "queryId" field`))
+		return
+	}
+	if !s.b.CloseQuery(*req.QueryID) {
+		writeError(w, mt, badRequest("No query with id "+*req.QueryID))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,265 @@
+package badger
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bdg "github.com/dgraph-io/badger/v4"
+
+	"github.com/sluicedb/sluice/state"
+)
+
+// Commit makes the buffered writes and offsets durable atomically (see the package comment
+// for the two paths), then moves the written entries into the read cache. Offsets are merged
+// into the committed ones: sources not named keep their previous offset.
+//
+// On error the buffer is left intact, so the caller may retry or abort.
+func (s *Store) Commit(offsets map[string]int64) error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	if !s.m.gate.enter() {
+		return state.ErrClosed
+	}
+	defer s.m.gate.leave()
+	s.m.dropMu.RLock()
+	defer s.m.dropMu.RUnlock()
+
+	if s.pendingApply {
+		if err := s.recoverLocked(); err != nil {
+			return err
+		}
+	}
+	err := s.commitTxn(offsets)
+	if errors.Is(err, bdg.ErrTxnTooBig) {
+		s.m.redoCommits.Add(1)
+		err = s.commitRedo(offsets)
+	}
+	if err != nil {
+		return fmt.Errorf("state/badger: commit store %q: %w", s.id, err)
+	}
+	s.wb.committed()
+	return nil
+}
+
+// commitTxn is the common path: everything in one Badger transaction.
+func (s *Store) commitTxn(offsets map[string]int64) error {
+	txn := s.m.db.NewTransaction(true)
+	defer txn.Discard()
+	for _, n := range s.wb.dirty {
+		var err error
+		if n.deleted {
+			err = txn.Delete(bytesOf(n.key))
+		} else {
+			err = txn.Set(bytesOf(n.key), n.value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for src, off := range offsets {
+		if err := txn.Set(offsetKey(s.prefix, src), encodeOffset(off)); err != nil {
+			return err
+		}
+	}
+	return txn.Commit()
+}
+
+// redoChunkBytes is the target size of one redo chunk: small enough to stay inline in the LSM
+// tree (below ValueThreshold) and for several to share a transaction.
+func (s *Store) redoChunkBytes() int {
+	return int(min(256<<10, s.m.db.MaxBatchSize()/4))
+}
+
+// commitRedo commits a batch too large for one transaction. Steps and what a crash after each
+// leaves (the recovery in recoverLocked runs on the next Open):
+//
+//  1. write the redo chunks (WriteBatch, several transactions): chunks without a marker, which
+//     recovery deletes; state and offsets are the previous commit's.
+//  2. one transaction: the marker (chunk count) and the offsets. This is the commit point;
+//     from here on recovery replays the chunks, so the new state is what survives.
+//  3. apply the writes (WriteBatch): recovery re-applies them all; puts and deletes of fixed
+//     values are idempotent.
+//  4. delete the marker, then the chunks.
+func (s *Store) commitRedo(offsets map[string]int64) error {
+	db := s.m.db
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	var chunk []byte
+	var chunks uint32
+	limit := s.redoChunkBytes()
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := wb.Set(redoKey(s.prefix, chunks), chunk)
+		chunk, chunks = nil, chunks+1
+		return err
+	}
+	for _, n := range s.wb.dirty {
+		chunk = appendRedo(chunk, bytesOf(n.key), n.value, n.deleted)
+		if len(chunk) >= limit {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if err := wb.Flush(); err != nil {
+		return err
+	}
+
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	err := db.Update(func(txn *bdg.Txn) error {
+		if err := txn.Set(tagPrefix(s.prefix, tagMarker), binary.AppendUvarint(nil, uint64(chunks))); err != nil {
+			return err
+		}
+		for src, off := range offsets {
+			if err := txn.Set(offsetKey(s.prefix, src), encodeOffset(off)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Committed. A failure from here on is repaired by replaying the redo log, either at the
+	// next Commit (pendingApply) or at the next Open.
+	s.pendingApply = true
+	apply := db.NewWriteBatch()
+	defer apply.Cancel()
+	for _, n := range s.wb.dirty {
+		if n.deleted {
+			err = apply.Delete(bytesOf(n.key))
+		} else {
+			err = apply.Set(bytesOf(n.key), n.value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := apply.Flush(); err != nil {
+		return err
+	}
+	if err := s.clearRedo(); err != nil {
+		return err
+	}
+	s.pendingApply = false
+	return nil
+}
+
+// recover brings the store's keys to the last commit after a crash: it replays a redo log
+// whose marker was written and discards one whose marker was not.
+func (s *Store) recover() error {
+	if !s.m.gate.enter() {
+		return state.ErrClosed
+	}
+	defer s.m.gate.leave()
+	s.m.dropMu.RLock()
+	defer s.m.dropMu.RUnlock()
+	return s.recoverLocked()
+}
+
+// recoverLocked is recover for a caller already inside the gate and holding dropMu shared.
+func (s *Store) recoverLocked() error {
+	db := s.m.db
+	var chunks uint64
+	var marked bool
+	err := db.View(func(txn *bdg.Txn) error {
+		v, ok, err := txnGet(txn, tagPrefix(s.prefix, tagMarker))
+		if err != nil || !ok {
+			return err
+		}
+		var n int
+		if chunks, n = binary.Uvarint(v); n <= 0 {
+			return errCorruptRedo
+		}
+		marked = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if marked {
+		s.applyMu.Lock()
+		defer s.applyMu.Unlock()
+		if err := s.replayRedo(uint32(chunks)); err != nil {
+			return err
+		}
+		// The cache may hold values from before the replayed commit.
+		s.wb.forgetCache()
+	}
+	if err := s.clearRedo(); err != nil {
+		return err
+	}
+	s.pendingApply = false
+	return nil
+}
+
+func (s *Store) replayRedo(chunks uint32) error {
+	db := s.m.db
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	for i := range chunks {
+		var chunk []byte
+		err := db.View(func(txn *bdg.Txn) error {
+			v, ok, err := txnGet(txn, redoKey(s.prefix, i))
+			if err == nil && !ok {
+				err = fmt.Errorf("%w: chunk %d of %d missing", errCorruptRedo, i, chunks)
+			}
+			chunk = v
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		// chunk is a private copy, so WriteBatch may keep sub-slices of it until Flush.
+		err = readRedo(chunk, func(key, value []byte, deleted bool) error {
+			if deleted {
+				return wb.Delete(key)
+			}
+			return wb.Set(key, value)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return wb.Flush()
+}
+
+// clearRedo deletes the marker first (one transaction) and then the chunks: chunks without a
+// marker are garbage, whereas a marker without its chunks would be corruption.
+func (s *Store) clearRedo() error {
+	db := s.m.db
+	if err := db.Update(func(txn *bdg.Txn) error {
+		return txn.Delete(tagPrefix(s.prefix, tagMarker))
+	}); err != nil {
+		return err
+	}
+	var keys [][]byte
+	p := tagPrefix(s.prefix, tagRedo)
+	err := db.View(func(txn *bdg.Txn) error {
+		it := txn.NewIterator(bdg.IteratorOptions{Prefix: p})
+		defer it.Close()
+		for it.Seek(p); it.Valid(); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range keys {
+		if err := wb.Delete(k); err != nil {
+			return err
+		}
+	}
+	return wb.Flush()
+}

@@ -1,0 +1,268 @@
+package badger
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	bdg "github.com/dgraph-io/badger/v4"
+
+	"github.com/sluicedb/sluice/state"
+)
+
+// Store is the state.Store of one query: a key prefix of the shared database, a write-back
+// buffer and a read cache. Only the owning task may call its methods, except ReadCommitted
+// (safe anywhere) and Close.
+//
+// Slices returned by Get and passed to Scan callbacks must not be modified (they may be shared
+// with the buffer or the cache); they remain valid after the call, so they may be retained.
+// Put and Delete keep the value slice they are given (no copy): the caller must not modify it
+// afterwards. Keys are copied.
+type Store struct {
+	m      *Manager
+	id     string
+	prefix []byte // storePrefix(id)
+
+	closed atomic.Bool
+
+	// The fields below belong to the owning task and have no lock.
+	tables  map[string][]byte // table name -> table prefix
+	wb      *writeBack        // buffered writes and cached committed values
+	scratch []byte            // full key of the current Get/Put/Delete
+	// pendingApply is set when a redo-log commit failed after its commit point: the next
+	// Commit replays the redo log before anything else.
+	pendingApply bool
+
+	// applyMu is held exclusively while a large commit is applied in several Badger
+	// transactions, and shared by readers while they take their snapshot, so that no snapshot
+	// falls in the middle.
+	applyMu sync.RWMutex
+}
+
+var _ state.Store = (*Store)(nil)
+
+func newStore(m *Manager, id string) *Store {
+	return &Store{
+		m:      m,
+		id:     id,
+		prefix: storePrefix(id),
+		tables: make(map[string][]byte),
+		wb:     newWriteBack(m.cfg.cacheBytes),
+	}
+}
+
+func (s *Store) tablePrefix(table string) []byte {
+	p, ok := s.tables[table]
+	if !ok {
+		p = tablePrefix(s.prefix, table)
+		s.tables[table] = p
+	}
+	return p
+}
+
+func (s *Store) fullKey(table string, key []byte) []byte {
+	s.scratch = append(append(s.scratch[:0], s.tablePrefix(table)...), key...)
+	return s.scratch
+}
+
+// Get reads the buffered write, else the cached committed value, else Badger (filling the
+// cache).
+func (s *Store) Get(table string, key []byte) ([]byte, bool, error) {
+	if s.closed.Load() {
+		return nil, false, state.ErrClosed
+	}
+	k := s.fullKey(table, key)
+	if e := s.wb.get(k); e != nil {
+		if e.dirty {
+			return e.value, !e.deleted, nil
+		}
+		if e.loaded {
+			return e.cvalue, e.present, nil
+		}
+	}
+	v, ok, err := s.m.getCommitted(k)
+	if err != nil {
+		return nil, false, err
+	}
+	s.wb.load(k, v, ok)
+	return v, ok, nil
+}
+
+// Put buffers a write; it is visible to this store's Get and Scan at once and to others after
+// Commit. Writes to a closed store are dropped (Commit will report ErrClosed).
+func (s *Store) Put(table string, key, value []byte) {
+	if s.closed.Load() {
+		return
+	}
+	if value == nil {
+		value = []byte{} // nil means "absent" nowhere, but keep Get's result non-nil
+	}
+	s.wb.write(s.fullKey(table, key), value, false)
+}
+
+// Delete buffers a tombstone.
+func (s *Store) Delete(table string, key []byte) {
+	if s.closed.Load() {
+		return
+	}
+	s.wb.write(s.fullKey(table, key), nil, true)
+}
+
+// Scan merges the buffer with a Badger snapshot in key order; buffered entries shadow
+// committed ones and tombstones hide them. fn may Get, Put and Delete on this store (keys first
+// written during the Scan are not visited); it must not Commit.
+func (s *Store) Scan(table string, from, to []byte, fn func(key, value []byte) bool) error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	tp := s.tablePrefix(table)
+	lo, hi := scanBounds(tp, from, to)
+	if !s.m.gate.enter() {
+		return state.ErrClosed
+	}
+	defer s.m.gate.leave()
+	txn := s.m.db.NewTransaction(false)
+	defer txn.Discard()
+	it := txn.NewIterator(bdg.IteratorOptions{Prefix: tp})
+	defer it.Close()
+
+	it.Seek(lo)
+	n := s.wb.seek(lo)
+	for {
+		var dk []byte // next committed key, nil when done
+		if it.Valid() {
+			if dk = it.Item().Key(); bytes.Compare(dk, hi) >= 0 {
+				dk = nil
+			}
+		}
+		if n != nil && n.key >= string(hi) {
+			n = nil
+		}
+		switch {
+		case dk == nil && n == nil:
+			return nil
+		case n != nil && (dk == nil || n.key <= string(dk)):
+			if dk != nil && n.key == string(dk) {
+				it.Next() // shadowed by the buffer
+			}
+			cur := n
+			n = n.next[0]
+			if !cur.deleted && !fn(bytesOf(cur.key)[len(tp):], cur.value) {
+				return nil
+			}
+		default:
+			item := it.Item()
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			k := item.KeyCopy(nil)[len(tp):]
+			it.Next()
+			if !fn(k, v) {
+				return nil
+			}
+		}
+	}
+}
+
+// scanBounds turns table-relative [from, to) into database keys.
+func scanBounds(tp, from, to []byte) (lo, hi []byte) {
+	lo = append(append([]byte(nil), tp...), from...)
+	if to == nil {
+		return lo, prefixEnd(tp)
+	}
+	return lo, append(append([]byte(nil), tp...), to...)
+}
+
+// Offsets returns the committed offsets (an empty map before the first Commit).
+func (s *Store) Offsets() (map[string]int64, error) {
+	if s.closed.Load() {
+		return nil, state.ErrClosed
+	}
+	if !s.m.gate.enter() {
+		return nil, state.ErrClosed
+	}
+	defer s.m.gate.leave()
+	out := make(map[string]int64)
+	p := tagPrefix(s.prefix, tagOffset)
+	err := s.m.db.View(func(txn *bdg.Txn) error {
+		it := txn.NewIterator(bdg.IteratorOptions{Prefix: p})
+		defer it.Close()
+		for it.Seek(p); it.Valid(); it.Next() {
+			var off int64
+			err := it.Item().Value(func(v []byte) (err error) {
+				off, err = decodeOffset(v)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			out[string(it.Item().Key()[len(p):])] = off
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ReadCommitted returns a reader of this store's committed data for other goroutines.
+func (s *Store) ReadCommitted() state.Reader { return &reader{s: s} }
+
+// Drop deletes all of the store's data, committed and buffered, and its offsets. The store
+// stays open and empty. Drop stalls every other store's Commit while it runs (DropPrefix blocks
+// database writes), so it is meant for DROP and TERMINATE, not for clearing a table.
+func (s *Store) Drop() error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	if !s.m.gate.enter() {
+		return state.ErrClosed
+	}
+	defer s.m.gate.leave()
+	s.m.dropMu.Lock()
+	defer s.m.dropMu.Unlock()
+	if err := s.m.dropPrefix(s.prefix); err != nil {
+		return err
+	}
+	s.wb.reset()
+	s.pendingApply = false
+	return nil
+}
+
+// Close discards uncommitted writes and releases the store id for a later Open.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.m.forget(s)
+	return nil
+}
+
+// getCommitted reads one committed value from a fresh snapshot.
+func (m *Manager) getCommitted(key []byte) ([]byte, bool, error) {
+	if !m.gate.enter() {
+		return nil, false, state.ErrClosed
+	}
+	defer m.gate.leave()
+	txn := m.db.NewTransaction(false)
+	defer txn.Discard()
+	return txnGet(txn, key)
+}
+
+func txnGet(txn *bdg.Txn, key []byte) ([]byte, bool, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, bdg.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, true, nil
+}

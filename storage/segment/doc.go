@@ -1,0 +1,23 @@
+// Package segment stores one partition as a sequence of segment files: append-only, CRC-framed,
+// versioned batches with a sparse offset index and a time index per file. It owns the on-disk
+// format (see format.go for the format and its migration guide), durability (the fsync policy),
+// crash recovery (cutting a torn tail back to the last whole batch), truncation, and the
+// mechanics of deleting and compacting whole segments.
+//
+// It does not know about topics, partition counts, retention policies or consumer groups;
+// storage/embedded decides when to roll, delete and compact, and calls in here to do it.
+//
+// # Files
+//
+// A partition directory holds, per segment, <base>.log and, once the segment is closed,
+// <base>.index and <base>.timeindex. The base offset in the name is zero-padded to 20 digits so
+// that lexical order is offset order. Index files are caches: they are rebuilt from the log file
+// whenever they are missing, stale or damaged.
+//
+// # Concurrency
+//
+// One writer at a time (Append, TruncateTo) and any number of readers. Readers never take the
+// writer's lock: they read below a published size with positional reads, holding a reference
+// count on the segment so that retention or compaction can unlink the file underneath them.
+// Long-polling readers wait on Changed, a channel closed at every append.
+package segment
