@@ -27,6 +27,7 @@ type aggEntry struct {
 	stateKey   []byte
 	dirty      bool
 	deleted    bool
+	seen       bool // has been aggregated into before (so it was emitted)
 }
 
 // aggNode folds rows into per-group accumulators. Entries live in an in-memory write-back
@@ -44,6 +45,7 @@ type aggNode struct {
 	final      map[string]*eval.Rec
 	finalOrder []string
 	dropped    int64
+	cur        *eval.Rec // the input row being aggregated
 }
 
 func (n *aggNode) groupOf(r *eval.Rec) ([]any, bool) {
@@ -90,6 +92,7 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 		if err != nil {
 			return nil, err
 		}
+		e.seen = true
 		n.cache[string(key)] = e
 		return e, nil
 	}
@@ -99,6 +102,16 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 	e := n.newEntry(group, key)
 	n.cache[string(key)] = e
 	return e, nil
+}
+
+// prior is the aggregated row before an update, or nil for a group seen for the first time;
+// HAVING uses it to emit a tombstone only for rows that were emitted before.
+func (n *aggNode) prior(e *aggEntry) *eval.Rec {
+	if !e.seen {
+		e.seen = true
+		return nil
+	}
+	return n.rec(e)
 }
 
 func (n *aggNode) rec(e *aggEntry) *eval.Rec {
@@ -130,6 +143,9 @@ func (n *aggNode) apply(e *aggEntry, r *eval.Rec, undo bool) {
 }
 
 func (n *aggNode) forward(c *change) error {
+	if c.new != nil && n.cur != nil {
+		c.new.Headers = n.cur.Headers
+	}
 	if n.final != nil {
 		if c.new == nil {
 			return nil
@@ -145,6 +161,10 @@ func (n *aggNode) forward(c *change) error {
 }
 
 func (n *aggNode) push(c *change) error {
+	n.cur = c.new
+	if c.new == nil {
+		n.cur = c.old
+	}
 	if c.old != nil || n.pl.plan.tableSource {
 		return n.pushTable(c)
 	}
@@ -160,16 +180,14 @@ func (n *aggNode) push(c *change) error {
 		if err != nil {
 			return err
 		}
+		old := n.prior(e)
 		n.apply(e, r, false)
 		if r.Ts > e.ts {
 			e.ts = r.Ts
 		}
-		return n.forward(&change{new: n.rec(e)})
+		return n.forward(&change{new: n.rec(e), old: old})
 	}
-	grace := w.GraceMs
-	if grace < 0 {
-		grace = defaultGraceMs
-	}
+	grace := n.grace()
 	closeTime := n.pl.streamTime - grace
 	if w.Type == ast.Session {
 		return n.pushSession(group, gk, r, w.SizeMs, closeTime)
@@ -196,11 +214,12 @@ func (n *aggNode) push(c *change) error {
 			return err
 		}
 		e.start, e.end = start, end
+		old := n.prior(e)
 		n.apply(e, r, false)
 		if r.Ts > e.ts {
 			e.ts = r.Ts
 		}
-		if err := n.forward(&change{new: n.rec(e)}); err != nil {
+		if err := n.forward(&change{new: n.rec(e), old: old}); err != nil {
 			return err
 		}
 	}
@@ -237,12 +256,13 @@ func (n *aggNode) pushTable(c *change) error {
 			return err
 		}
 		if e != nil {
+			prev := n.prior(e)
 			n.apply(e, c.old, true)
 			if ts > e.ts {
 				e.ts = ts
 			}
 			if !newOK || string(ok) != string(nk) {
-				if err := n.forward(&change{new: n.rec(e)}); err != nil {
+				if err := n.forward(&change{new: n.rec(e), old: prev}); err != nil {
 					return err
 				}
 			}
@@ -253,11 +273,12 @@ func (n *aggNode) pushTable(c *change) error {
 		if err != nil {
 			return err
 		}
+		prev := n.prior(e)
 		n.apply(e, c.new, false)
 		if ts > e.ts {
 			e.ts = ts
 		}
-		return n.forward(&change{new: n.rec(e)})
+		return n.forward(&change{new: n.rec(e), old: prev})
 	}
 	return nil
 }
@@ -342,15 +363,24 @@ func (n *aggNode) loadSessions(gk []byte) ([]*aggEntry, error) {
 	return out, err
 }
 
+// grace is the window's grace period. Without one, EMIT FINAL closes windows at their end
+// (as ksqlDB does), while EMIT CHANGES keeps accepting late records for 24 hours.
+func (n *aggNode) grace() int64 {
+	if g := n.a.window.GraceMs; g >= 0 {
+		return g
+	}
+	if n.final != nil {
+		return 0
+	}
+	return defaultGraceMs
+}
+
 // tick emits EMIT FINAL results whose window has closed.
 func (n *aggNode) tick(streamTime int64) error {
 	if n.final == nil {
 		return nil
 	}
-	grace := n.a.window.GraceMs
-	if grace < 0 {
-		grace = defaultGraceMs
-	}
+	grace := n.grace()
 	var ready []*eval.Rec
 	rest := n.finalOrder[:0]
 	for _, k := range n.finalOrder {

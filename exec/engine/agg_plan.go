@@ -88,6 +88,25 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 			return err
 		}
 	}
+	if err := checkFunctionsExist(q); err != nil {
+		return err
+	}
+	if p.tableSource {
+		var streamOnly []string
+		for _, c := range a.calls {
+			if !functions.AggregateSupportsTables(c.call.Name) {
+				streamOnly = append(streamOnly, c.call.Name)
+			}
+		}
+		if len(streamOnly) > 0 {
+			return errf("The aggregation functions %s cannot be applied to a table source, only to a stream source.", joinNames(dedupe(streamOnly)))
+		}
+	}
+	for _, bs := range p.sources {
+		if bs.src.ValueFormat.Name == "KAFKA" {
+			return errf("Source(s) %s are using the 'KAFKA' value format. This format does not yet support GROUP BY.", bs.src.Name)
+		}
+	}
 	if len(a.calls) == 0 {
 		return errf("GROUP BY requires aggregate functions in either the SELECT or HAVING clause.")
 	}
@@ -120,25 +139,34 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		}
 		return nil, false, nil
 	}
+	var badItems []string
 	for i, it := range q.Select {
 		if it.Star {
 			return errf("SELECT * is not supported with GROUP BY")
 		}
+		nonAgg = nil
 		x, err := eval.Compile(it.Expr, out)
 		if err != nil {
 			return wrapExprErr("SELECT", err)
 		}
+		if len(nonAgg) > 0 {
+			badItems = append(badItems, eval.Text(it.Expr))
+		}
 		p.proj = append(p.proj, projItem{name: names[i], expr: x, ast: it.Expr})
 	}
+	if len(badItems) > 0 {
+		return errf("Non-aggregate SELECT expression(s) not part of GROUP BY: %s\nEither add the column(s) to the GROUP BY or remove them from the SELECT.", strings.Join(dedupe(badItems), ", "))
+	}
 	if q.Having != nil {
+		nonAgg = nil
 		h, err := eval.Compile(q.Having, out)
 		if err != nil {
 			return wrapExprErr("HAVING", err)
 		}
+		if len(nonAgg) > 0 {
+			return errf("Non-aggregate HAVING expression not part of GROUP BY: %s", strings.Join(dedupe(nonAgg), ", "))
+		}
 		a.having = h
-	}
-	if len(nonAgg) > 0 {
-		return errf("Non-aggregate SELECT expression(s) not part of GROUP BY: %s", strings.Join(dedupe(nonAgg), ", "))
 	}
 	for _, it := range p.proj {
 		if eval.IsPseudo(it.name) {
@@ -169,6 +197,33 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 			p.sinkName, pluralize("grouping expression", len(missing)), joinNames(missing), strings.Join(missing, ", "))
 	}
 	return p.finishSchema(true)
+}
+
+// checkFunctionsExist reports the first call to an unknown function, before other checks
+// that would otherwise hide it.
+func checkFunctionsExist(q *ast.Query) error {
+	var missing string
+	visit := func(e ast.Expr) {
+		walkExpr(e, func(x ast.Expr) {
+			if fc, ok := x.(*ast.FuncCall); ok && missing == "" {
+				if _, found := functions.Lookup(fc.Name); !found {
+					missing = fc.Name
+				}
+			}
+		})
+	}
+	for _, it := range q.Select {
+		visit(it.Expr)
+	}
+	for _, g := range q.GroupBy {
+		visit(g)
+	}
+	visit(q.Having)
+	visit(q.Where)
+	if missing != "" {
+		return errf("Can't find any functions with the name '%s'", missing)
+	}
+	return nil
 }
 
 func groupDisplay(k string) string { return strings.Trim(k, "()") }

@@ -77,7 +77,7 @@ func (e *Engine) formats(p props, s *Session, defKey, defVal string) (string, st
 	k, hasK := p.str("KEY_FORMAT")
 	v, hasV := p.str("VALUE_FORMAT")
 	if hasF && (hasK || hasV) {
-		return "", "", errf("Cannot supply both 'FORMAT' and '%s' properties, as 'FORMAT' sets both key and value formats.", map[bool]string{true: "KEY_FORMAT", false: "VALUE_FORMAT"}[hasK])
+		return "", "", errf("Cannot supply both '%s' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats.", map[bool]string{true: "KEY_FORMAT", false: "VALUE_FORMAT"}[hasK])
 	}
 	if hasF {
 		k, v = f, f
@@ -118,8 +118,11 @@ func delimiterOf(p props, key string) (byte, error) {
 	case "":
 		return 0, errf("Failed to prepare statement: Configuration %s is invalid: Delimiter cannot be empty, if you meant to have a tab or space for delimiter, please use the special values 'TAB' or 'SPACE'\nExample valid value: ';'", key)
 	}
+	if strings.TrimSpace(d) == "" {
+		return 0, errf("Failed to prepare statement: Configuration %s is invalid: Delimiter cannot be empty, if you meant to have a tab or space for delimiter, please use the special values 'TAB' or 'SPACE'\nExample valid value: ';'", key)
+	}
 	if len(d) != 1 {
-		return 0, errf("Failed to prepare statement: Configuration %s is invalid: Delimiter must be a single character or TAB or SPACE\nExample valid value: ';'", key)
+		return 0, errf("Failed to prepare statement: Configuration %s is invalid: Invalid delimiter value: '%s'. Delimiter must be a single character or TAB,SPACE\nExample valid value: ';'", key, d)
 	}
 	return d[0], nil
 }
@@ -226,12 +229,6 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 		}
 	}
 	src.Schema.Columns = append(keys, rest...)
-	if len(n.Columns) == 0 {
-		return nil, errf("The statement does not define any columns.")
-	}
-	if n.Kind == ast.Table && !hasKey {
-		return nil, errf("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.")
-	}
 	defKey, _ := e.prop(s, "ksql.persistence.default.format.key")
 	if defKey == "" {
 		defKey = "KAFKA"
@@ -244,11 +241,14 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 	if vf == "" {
 		return nil, errf("Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either provide one or set a default via the 'ksql.persistence.default.format.value' config.")
 	}
-	if !hasKey {
-		if _, explicit := p.str("KEY_FORMAT"); explicit && kf != "NONE" && false {
-			return nil, errf("Key format specified for stream without key columns.")
-		}
-		kf = "NONE"
+	if _, err := delimiterOf(p, "VALUE_DELIMITER"); err != nil {
+		return nil, err
+	}
+	if len(n.Columns) == 0 {
+		return nil, errf("The statement does not define any columns.")
+	}
+	if n.Kind == ast.Table && !hasKey {
+		return nil, errf("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.")
 	}
 	if err := e.setFormats(src, p, s, kf, vf); err != nil {
 		return nil, err
@@ -355,6 +355,11 @@ func (e *Engine) setFormats(src *source, p props, s *Session, kf, vf string) err
 		src.ValueFormat.Unwrapped = !wrap
 	} else if v, ok := e.prop(s, "ksql.persistence.wrap.single.values"); ok && strings.EqualFold(v, "false") && len(src.valueCols()) == 1 && vf == "JSON" {
 		src.ValueFormat.Unwrapped = true
+	}
+	if len(src.keyCols()) > 0 {
+		if _, err := serde.NewCodec(src.KeyFormat, src.keyCols(), true); err != nil {
+			return errf("Key format does not support schema.\nformat: %s\nschema: Persistence{columns=%s, features=[]}\nreason: %s", kf, serde.ColList(src.keyCols(), true), err.Error())
+		}
 	}
 	if _, _, err := src.codecs(); err != nil {
 		return errf("%s", err.Error())
@@ -523,8 +528,8 @@ func (e *Engine) sinkFor(ctx context.Context, s *Session, name string, kind ast.
 	if err != nil {
 		return nil, err
 	}
-	if len(sink.keyCols()) == 0 {
-		if _, explicit := p.str("KEY_FORMAT"); explicit && kf != "NONE" && plan.partition != nil && plan.partition.null {
+	if len(sink.keyCols()) == 0 && plan.partition != nil && plan.partition.null {
+		if _, explicit := p.str("KEY_FORMAT"); explicit && kf != "NONE" {
 			return nil, errf("Key format specified for stream without key columns.")
 		}
 		kf = "NONE"

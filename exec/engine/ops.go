@@ -48,6 +48,9 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 				if err != nil {
 					return err
 				}
+				if c.tomb {
+					return inner.push(&change{new: r, tomb: true})
+				}
 				if pp.null {
 					r.Vals = r.Vals[:0]
 					for i := range p.inCols {
@@ -101,13 +104,32 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 	}
 	isTable := src.Kind == ast.Table
 	matTable := fmt.Sprintf("src%d", idx)
+	// Value columns may be interleaved with header columns in the schema; valPos maps the
+	// decoded value columns back to their schema positions.
+	var valPos []int
+	for i, c := range schema.Columns {
+		if c.Namespace == types.ValueColumn {
+			valPos = append(valPos, i)
+		}
+	}
+	contiguous := len(valPos) == 0 || valPos[len(valPos)-1] == nk+nv-1
 	decode := func(rec *storage.Record, keyBytes, value []byte) (*eval.Rec, error) {
 		r := &eval.Rec{Vals: make([]any, len(schema.Columns)), Ts: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
 		if err := kc.Decode(keyBytes, r.Vals[:nk]); err != nil {
 			return nil, fmt.Errorf("Failed to deserialize key from topic: %s. %w", src.Topic, err)
 		}
-		if err := vc.Decode(value, r.Vals[nk:nk+nv]); err != nil {
-			return nil, fmt.Errorf("Failed to deserialize value from topic: %s. %w", src.Topic, err)
+		if contiguous {
+			if err := vc.Decode(value, r.Vals[nk:nk+nv]); err != nil {
+				return nil, fmt.Errorf("Failed to deserialize value from topic: %s. %w", src.Topic, err)
+			}
+		} else {
+			tmp := make([]any, nv)
+			if err := vc.Decode(value, tmp); err != nil {
+				return nil, fmt.Errorf("Failed to deserialize value from topic: %s. %w", src.Topic, err)
+			}
+			for i, pos := range valPos {
+				r.Vals[pos] = tmp[i]
+			}
 		}
 		fillHeaders(schema, r)
 		if tsIdx >= 0 {
@@ -135,13 +157,24 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 		}
 		if !isTable {
 			if rec.Value == nil {
-				return nil
+				if pl.plan.partition == nil || pl.plan.where != nil {
+					return nil
+				}
+				r, err := decode(rec, keyBytes, nil)
+				if err != nil || r == nil {
+					return err
+				}
+				return next.push(&change{new: r, tomb: true})
 			}
 			r, err := decode(rec, keyBytes, rec.Value)
 			if err != nil || r == nil {
 				return err
 			}
 			r.WinStart, r.WinEnd = ws, we
+			if r.Ts < 0 {
+				// Kafka Streams skips records with an invalid (negative) timestamp.
+				return fmt.Errorf("record with invalid timestamp %d skipped", r.Ts)
+			}
 			if r.Ts > pl.streamTime {
 				pl.streamTime = r.Ts
 			}
@@ -287,16 +320,26 @@ func (n *projectNode) push(c *change) error {
 		return n.emit(&outRec{key: n.keyOf(c.old), tombstone: true, ts: c.old.Ts, windowed: n.windowed, session: n.session, winStart: c.old.WinStart, winEnd: c.old.WinEnd, partition: c.old.Partition})
 	}
 	r := c.new
+	if c.tomb {
+		return n.emit(&outRec{key: n.keyOf(r), tombstone: true, ts: r.Ts, partition: r.Partition})
+	}
 	if n.having != nil {
 		v, err := n.having.Eval(r)
 		if err != nil || v != true {
+			// Only a row that matched before (and so was emitted) needs deleting.
+			if c.old == nil {
+				return nil
+			}
+			if ov, err := n.having.Eval(c.old); err != nil || ov != true {
+				return nil
+			}
 			return n.emit(&outRec{key: n.keyOf(r), tombstone: true, ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition})
 		}
 	}
 	if n.p.hasTableFns {
 		return n.explode(r)
 	}
-	out := &outRec{ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition}
+	out := &outRec{ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition, headers: r.Headers}
 	if n.ordered {
 		for _, it := range n.p.proj {
 			v, err := it.expr.Eval(r)
@@ -348,7 +391,7 @@ func (n *projectNode) explode(r *eval.Rec) error {
 		}
 	}
 	for j := 0; j < rows; j++ {
-		out := &outRec{ts: r.Ts, partition: r.Partition}
+		out := &outRec{ts: r.Ts, partition: r.Partition, headers: r.Headers}
 		for _, idx := range n.p.keyIdx {
 			v, _ := n.p.proj[idx].expr.Eval(r)
 			out.key = append(out.key, v)

@@ -12,6 +12,7 @@ import (
 type partitionPlan struct {
 	exprs    []*eval.Expr
 	keyNames []string
+	exprKeys []string // eval.Key of each PARTITION BY expression
 	outCols  []eval.Col
 	// take[i] is the index in the input layout of output column len(exprs)+i.
 	take []int
@@ -65,6 +66,7 @@ func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) err
 		}
 		pp.exprs = append(pp.exprs, x)
 		pp.keyNames = append(pp.keyNames, name)
+		pp.exprKeys = append(pp.exprKeys, eval.Key(pe))
 		pp.outCols = append(pp.outCols, eval.Col{Name: name, Type: orStringType(x.Type)})
 	}
 	src := p.sources[0]
@@ -84,6 +86,24 @@ func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) err
 	}
 	p.partition = pp
 	return nil
+}
+
+// scope is the layout after re-keying; a projection that repeats a PARTITION BY expression
+// refers to the new key column.
+func (pp *partitionPlan) scope(props map[string]string) *eval.Scope {
+	return &eval.Scope{Cols: pp.outCols, Pseudo: true, Config: props, Resolve: func(x ast.Expr) (*eval.Expr, bool, error) {
+		if _, isCol := x.(*ast.ColumnRef); isCol {
+			return nil, false, nil
+		}
+		k := eval.Key(x)
+		for i, ek := range pp.exprKeys {
+			if ek == k {
+				idx, t := i, pp.outCols[i].Type
+				return &eval.Expr{Type: t, Eval: func(r *eval.Rec) (any, error) { return r.Vals[idx], nil }}, true, nil
+			}
+		}
+		return nil, false, nil
+	}}
 }
 
 // rekey applies the partition plan to one row.

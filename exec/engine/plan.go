@@ -73,7 +73,13 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 		}
 		p.where = w
 	}
+	if q.Emit == ast.EmitFinal && q.Window == nil {
+		return nil, errf("EMIT FINAL is only supported for windowed aggregations.")
+	}
 	if q.Window != nil && len(q.GroupBy) == 0 {
+		if hasAggregate(q) {
+			return nil, errf("Non-aggregate SELECT expression(s) not part of GROUP BY")
+		}
 		return nil, errf("WINDOW clause requires a GROUP BY clause.")
 	}
 	names, err := projectionNames(q, p.inCols)
@@ -96,7 +102,7 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 			if err := e.planPartition(p, scope, names); err != nil {
 				return nil, err
 			}
-			scope = &eval.Scope{Cols: p.partition.outCols, Pseudo: true, Config: props}
+			scope = p.partition.scope(props)
 		}
 		if err := e.planProjection(p, scope, names, persistent); err != nil {
 			return nil, err
@@ -108,7 +114,7 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 func wrapExprErr(clause string, err error) error {
 	if ee, ok := err.(*eval.Error); ok {
 		msg := ee.Msg
-		if strings.HasPrefix(msg, "Cannot compare") {
+		if strings.HasPrefix(msg, "Cannot compare") && (clause == "WHERE" || clause == "HAVING") {
 			msg = "Error in " + clause + " expression: " + msg
 		}
 		return &Error{Code: 40001, SQLState: "42000", Kind: StatementError, Msg: msg, Line: ee.Pos.Line, Col: ee.Pos.Col}
@@ -191,6 +197,15 @@ func projectionNames(q *ast.Query, inCols []eval.Col) ([]string, error) {
 	return names, nil
 }
 
+func (p *queryPlan) hasQualifier(q string) bool {
+	for _, bs := range p.sources {
+		if strings.EqualFold(bs.alias, q) || strings.EqualFold(bs.src.Name, q) {
+			return true
+		}
+	}
+	return false
+}
+
 // expandStar returns the columns a `*` (or `q.*`) stands for. In joins value columns are
 // prefixed with their source alias (L_B) as ksqlDB does.
 func (p *queryPlan) expandStar(it ast.SelectItem, cols []eval.Col) []eval.Col {
@@ -208,7 +223,29 @@ func (p *queryPlan) expandStar(it ast.SelectItem, cols []eval.Col) []eval.Col {
 func (e *Engine) planProjection(p *queryPlan, scope *eval.Scope, names []string, persistent bool) error {
 	q := p.q
 	for i, it := range q.Select {
+		if it.Star && it.Expr != nil {
+			// s->* expands to one column per struct field.
+			base, err := eval.Compile(it.Expr, scope)
+			if err != nil {
+				return wrapExprErr("SELECT", err)
+			}
+			if base.Type == nil || base.Type.Kind != types.KindStruct {
+				return errf("Cannot use '->*' on a non-STRUCT column: %s", eval.Text(it.Expr))
+			}
+			for _, f := range base.Type.Fields {
+				d := &ast.Dereference{Base: it.Expr, Field: f.Name}
+				x, err := eval.Compile(d, scope)
+				if err != nil {
+					return err
+				}
+				p.proj = append(p.proj, projItem{name: f.Name, expr: x, ast: d})
+			}
+			continue
+		}
 		if it.Star {
+			if it.Qualifier != "" && !p.hasQualifier(it.Qualifier) {
+				return errf("'%s' is not a valid stream/table name or alias.", it.Qualifier)
+			}
 			for _, c := range p.expandStar(it, scope.Cols) {
 				ref := &ast.ColumnRef{Qualifier: c.Qualifier, Name: c.Name}
 				x, err := eval.Compile(ref, scope)
@@ -283,6 +320,17 @@ func (p *queryPlan) assignKeys(keyNames []string, persistent bool, what string) 
 			if ref, ok := it.ast.(*ast.ColumnRef); ok && ref.Name == kn {
 				found = i
 				break
+			}
+			if p.partition != nil && it.ast != nil {
+				k := eval.Key(it.ast)
+				for j, ek := range p.partition.exprKeys {
+					if ek == k && p.partition.keyNames[j] == kn {
+						found = i
+					}
+				}
+				if found >= 0 {
+					break
+				}
 			}
 		}
 		if found < 0 {

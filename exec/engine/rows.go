@@ -10,6 +10,9 @@ import (
 type change struct {
 	new *eval.Rec
 	old *eval.Rec
+	// tomb marks a stream record with a NULL value that PARTITION BY forwards as a tombstone
+	// under its new key (new holds the key columns, values NULL).
+	tomb bool
 }
 
 // outRec is a result row ready for a sink: key and value columns in sink order. Tombstone

@@ -162,13 +162,8 @@ func encodeOut(o *outRec, s *source, kc, vc serde.Codec, tsCol int) (storage.Rec
 	var key []byte
 	var err error
 	if len(o.key) > 0 {
-		allNull := true
-		for _, k := range o.key {
-			if k != nil {
-				allNull = false
-			}
-		}
-		if !allNull {
+		// A single NULL key is a null record key; several key columns always form an object.
+		if len(o.key) > 1 || o.key[0] != nil {
 			if key, err = kc.Encode(o.key); err != nil {
 				return storage.Record{}, err
 			}
@@ -178,7 +173,7 @@ func encodeOut(o *outRec, s *source, kc, vc serde.Codec, tsCol int) (storage.Rec
 	if o.windowed && key != nil {
 		key = serde.WindowedKey(key, o.session, o.winStart, o.winEnd)
 	}
-	rec := storage.Record{Key: key, Timestamp: o.ts, Partition: -1}
+	rec := storage.Record{Key: key, Timestamp: o.ts, Partition: -1, Headers: o.headers}
 	if !o.tombstone {
 		if rec.Value, err = vc.Encode(o.vals); err != nil {
 			return storage.Record{}, err

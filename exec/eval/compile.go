@@ -418,8 +418,8 @@ func checkComparable(at ast.Expr, op string, l, r *Expr) error {
 	if lt.Kind == rt.Kind {
 		switch lt.Kind {
 		case types.KindArray, types.KindMap, types.KindStruct:
-			if op != "=" && op != "<>" && op != "!=" {
-				return errAt(at, "Cannot compare %s (%s) to %s (%s) with %s.", exprText(at, 0), lt, exprText(at, 1), rt, op)
+			if op != "=" && op != "<>" && op != "!=" && op != "IS DISTINCT FROM" && op != "IN" {
+				return errAt(at, "Cannot compare %s (%s) to %s (%s) with %s.", exprText(at, 0), lt, exprText(at, 1), rt, opName(op))
 			}
 		}
 		return nil
@@ -431,7 +431,28 @@ func checkComparable(at ast.Expr, op string, l, r *Expr) error {
 	if lt.Kind == types.KindTimestamp && rt.Kind == types.KindDate || lt.Kind == types.KindDate && rt.Kind == types.KindTimestamp {
 		return nil
 	}
-	return errAt(at, "Cannot compare %s (%s) to %s (%s) with %s.", exprText(at, 0), lt, exprText(at, 1), rt, op)
+	return errAt(at, "Cannot compare %s (%s) to %s (%s) with %s.", exprText(at, 0), lt, exprText(at, 1), rt, opName(op))
+}
+
+// opName is ksqlDB's name for a comparison operator in error messages.
+func opName(op string) string {
+	switch op {
+	case "=":
+		return "EQUAL"
+	case "<>", "!=":
+		return "NOT_EQUAL"
+	case "<":
+		return "LESS_THAN"
+	case "<=":
+		return "LESS_THAN_OR_EQUAL"
+	case ">":
+		return "GREATER_THAN"
+	case ">=":
+		return "GREATER_THAN_OR_EQUAL"
+	case "IS DISTINCT FROM":
+		return "IS_DISTINCT_FROM"
+	}
+	return op
 }
 
 func isTemporal(t *types.Type) bool {
@@ -439,13 +460,19 @@ func isTemporal(t *types.Type) bool {
 }
 
 func exprText(at ast.Expr, side int) string {
-	if b, ok := at.(*ast.BinaryOp); ok {
-		if side == 0 {
-			return Text(b.L)
-		}
-		return Text(b.R)
+	var l, r ast.Expr
+	switch b := at.(type) {
+	case *ast.BinaryOp:
+		l, r = b.L, b.R
+	case *ast.IsDistinct:
+		l, r = b.L, b.R
+	default:
+		return Text(at)
 	}
-	return Text(at)
+	if side == 0 {
+		return Text(l)
+	}
+	return Text(r)
 }
 
 // alignTemporal converts a string operand compared with a temporal one into that type, so the
@@ -644,11 +671,10 @@ func compileIn(n *ast.InList, s *Scope) (*Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkComparable(e, "IN", x, it); err != nil {
-			return nil, errAt(e, "invalid IN list item %s: types %s and %s are not comparable", Text(e), typeName(x.Type), typeName(it.Type))
+		if it, err = coerceToOperand(e, it, x.Type, s); err != nil {
+			return nil, err
 		}
-		_, it, err = alignTemporal(x, it, e)
-		if err != nil {
+		if _, it, err = alignTemporal(x, it, e); err != nil {
 			return nil, err
 		}
 		items = append(items, it)

@@ -53,6 +53,9 @@ func Known(name string) bool {
 // NewCodec returns a codec for cols in format f. isKey selects key rules (single keys are
 // always unwrapped).
 func NewCodec(f Format, cols []types.Column, isKey bool) (Codec, error) {
+	if isKey && len(cols) == 0 {
+		return noneCodec{}, nil
+	}
 	switch strings.ToUpper(f.Name) {
 	case "JSON":
 		unwrap := f.Unwrapped || (isKey && len(cols) == 1)
@@ -73,7 +76,7 @@ func NewCodec(f Format, cols []types.Column, isKey bool) (Codec, error) {
 		return &delimitedCodec{cols: cols, delim: d}, nil
 	case "KAFKA":
 		if len(cols) > 1 {
-			return nil, fmt.Errorf("The 'KAFKA' format only supports a single field. Got: %s", colList(cols))
+			return nil, fmt.Errorf("The 'KAFKA' format only supports a single field. Got: %s", ColList(cols, isKey))
 		}
 		if len(cols) == 1 {
 			switch cols[0].Type.Kind {
@@ -85,17 +88,22 @@ func NewCodec(f Format, cols []types.Column, isKey bool) (Codec, error) {
 		return &kafkaCodec{cols: cols}, nil
 	case "NONE":
 		if len(cols) > 0 {
-			return nil, fmt.Errorf("The 'NONE' format can only be used when no columns are defined. Got: %s", colList(cols))
+			return nil, fmt.Errorf("The 'NONE' format can only be used when no columns are defined. Got: %s", ColList(cols, isKey))
 		}
 		return noneCodec{}, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnsupported, f.Name)
 }
 
-func colList(cols []types.Column) string {
+// ColList prints columns as ksqlDB does in format errors: [`A` INTEGER KEY, ...].
+func ColList(cols []types.Column, isKey bool) string {
 	var parts []string
 	for _, c := range cols {
-		parts = append(parts, types.QuoteIdent(c.Name)+" "+c.Type.String())
+		p := types.QuoteIdent(c.Name) + " " + c.Type.String()
+		if isKey {
+			p += " KEY"
+		}
+		parts = append(parts, p)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

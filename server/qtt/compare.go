@@ -147,8 +147,9 @@ func matchNumber(path string, e json.Number, act any) error {
 	lit := string(e)
 	switch a := act.(type) {
 	case int64:
-		n, ok := new(big.Int).SetString(lit, 10)
-		if !ok || !n.IsInt64() || n.Int64() != a {
+		// Numeric equality: 3.0 matches an INT 3 (Java compares intValue()), 3.5 does not.
+		d, err := decimal.NewFromString(lit)
+		if err != nil || !d.Equal(decimal.NewFromInt(a)) {
 			return diff(path, "expected %s, got %d", lit, a)
 		}
 		return nil
@@ -327,6 +328,8 @@ func normalizeActual(v any) any {
 // mapKeyText is how a non-string MAP key is named in the expected JSON object.
 func mapKeyText(k any) string {
 	switch x := normalizeActual(k).(type) {
+	case nil:
+		return "null"
 	case string:
 		return x
 	case decimal.Decimal:

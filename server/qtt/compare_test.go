@@ -50,6 +50,7 @@ func TestMatchValue(t *testing.T) {
 		{"bigint", `1271678417736`, int64(1271678417736), true},
 		{"int differs", `42`, int64(43), false},
 		{"int vs fraction", `42.5`, int64(42), false},
+		{"int vs integral decimal literal", `42.0`, int32(42), true},
 		{"date as days", `19000`, types.Date(19000), true},
 		{"timestamp as ms", `1000`, types.Timestamp(1000), true},
 		// Strings, booleans, null, bytes.
@@ -73,6 +74,7 @@ func TestMatchValue(t *testing.T) {
 		{"object nested", `{"S": {"f": [1, 2.5]}}`, map[string]any{"S": map[string]any{"F": []any{int32(1), 2.5}}}, true},
 		{"struct value", `{"f1": 1, "F2": "x"}`, &types.Struct{Names: []string{"F1", "F2"}, Vals: []any{int32(1), "x"}}, true},
 		{"map value", `{"1": "a", "2": "b"}`, &types.Map{Keys: []any{int32(1), int32(2)}, Vals: []any{"a", "b"}}, true},
+		{"map null key", `{"null": 1}`, &types.Map{Keys: []any{nil}, Vals: []any{int32(1)}}, true},
 		{"go map", `{"a": 1}`, map[string]int64{"a": 1}, true},
 		{"object vs scalar", `{"A": 1}`, int64(1), false},
 		// Arrays.

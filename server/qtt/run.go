@@ -246,7 +246,15 @@ func (r *Runner) startEngine(ctx context.Context, c *Case, dir string) (storage.
 			return nil, nil, fmt.Errorf("create topic %s: %w", t.Name, err)
 		}
 	}
-	props := make(map[string]string, len(c.Properties))
+	props := map[string]string{}
+	for k, v := range baseProps {
+		props[k] = v
+	}
+	if c.REST {
+		for k, v := range restBaseProps {
+			props[k] = v
+		}
+	}
 	for k, v := range c.Properties {
 		props[k] = v
 	}
@@ -289,6 +297,20 @@ type Engine interface {
 }
 
 var _ Engine = (*engine.Engine)(nil)
+
+// baseProps is the Java harness's base configuration (FORMAT.md §4): read every topic from the
+// start, headers columns on. Case properties override it.
+var baseProps = map[string]string{
+	"auto.offset.reset":            "earliest",
+	"ksql.headers.columns.enabled": "true",
+}
+
+// restBaseProps is the RQTT server's extra configuration (FORMAT.md §8): table scans and
+// scalable push queries enabled.
+var restBaseProps = map[string]string{
+	"ksql.query.pull.table.scan.enabled": "true",
+	"ksql.query.push.v2.enabled":         "true",
+}
 
 // newSession returns a session carrying the case's properties.
 func newSession(c *Case) *engine.Session {

@@ -34,7 +34,7 @@ func TestTypedComparison(t *testing.T) {
 		{`{"SUM": "005.4", "AVG": 0.3, "D2": 1.10, "S": {"X": 2.00}, "L": [1.0]}`, true},
 		{`{"SUM": 5.4, "AVG": 0.3, "D2": 1.10, "S": {"X": "2.00"}, "L": [1]}`, true},
 		{`{"SUM": "5.40", "AVG": 0.3, "D2": 1.10, "S": {"X": 2.00}, "L": [1]}`, false}, // scale 2 vs column scale 1
-		{`{"SUM": 5.4, "AVG": 0.3, "D2": 1.1, "S": {"X": 2.00}, "L": [1]}`, false},      // DECIMAL(3, 2) holds 1.10
+		{`{"SUM": 5.4, "AVG": 0.3, "D2": 1.1, "S": {"X": 2.00}, "L": [1]}`, false},     // DECIMAL(3, 2) holds 1.10
 		{`{"SUM": 5.4, "AVG": 0.31, "D2": 1.10, "S": {"X": 2.00}, "L": [1]}`, false},
 	} {
 		err := MatchValue(parse(t, tc.exp), typed.Value)

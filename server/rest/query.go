@@ -201,25 +201,80 @@ func (s *server) runQuery(w http.ResponseWriter, r *http.Request, sess *engine.S
 	_ = sw.end()
 }
 
-// streamWriter writes one query response in one of the three formats. Push-query rows are
-// flushed one by one so that they reach the client as they happen; pull-query rows go through
-// the server's write buffer and are flushed at the end.
+// streamWriter writes one query response in one of the three formats.
+//
+// Push-query elements are flushed one by one so that they reach the client as they happen;
+// pull-query elements go through the server's write buffer and are flushed at the end.
+//
+// The StreamedRow form follows ksqlDB's byte layout, which line-oriented clients (the ksql CLI)
+// depend on: every element is followed at once by ",\n", so the header line is complete before
+// the first row exists, and the last element is followed by "]". Since a pull query's last row
+// is only known at the end, pull elements are held back by one. A push query that ends without
+// a final message (closed by /close-query) gets "Query Completed" so that the array stays valid
+// JSON. The application/json form of /query-stream puts ",\n" before each element instead; it
+// is read as one document, not by lines.
 type streamWriter struct {
 	w      http.ResponseWriter
 	rc     *http.ResponseController
 	format streamFormat
 	cols   []columnInfo
 	push   bool
-	buf    []byte
+
+	buf      []byte // the element being built
+	pending  []byte // StreamedRow form, pull: the last element, not yet written
+	dangling bool   // StreamedRow form: the last written element ended with ",\n"
+	closed   bool   // the closing element and "]" are written
+	count    int    // elements written (application/json form)
+}
+
+// put writes elem. last marks the closing element (final message, error).
+func (sw *streamWriter) put(elem []byte, last, doFlush bool) error {
+	var out []byte
+	switch sw.format {
+	case formatDelimited:
+		out = append(elem, '\n')
+	case formatJSONArray:
+		if sw.count == 0 {
+			out = append([]byte{'['}, elem...)
+		} else {
+			out = append([]byte(",\n"), elem...)
+		}
+		sw.count++
+	default:
+		if sw.pending != nil {
+			out = append(append(sw.pending, ",\n"...), elem...)
+			sw.pending = nil
+		} else {
+			out = elem
+		}
+		switch {
+		case last:
+			out = append(out, ']')
+			sw.closed = true
+		case sw.push:
+			out = append(out, ",\n"...)
+			sw.dangling = true
+		default:
+			// Hold this element back (in a buffer of its own: out aliases sw.buf).
+			sw.pending = append([]byte(nil), elem...)
+			out = out[:len(out)-len(elem)]
+		}
+	}
+	if len(out) > 0 {
+		if _, err := sw.w.Write(out); err != nil {
+			return err
+		}
+	}
+	if doFlush || last {
+		return flush(sw.rc)
+	}
+	return nil
 }
 
 func (sw *streamWriter) header(queryID string) error {
 	b := sw.buf[:0]
-	if sw.format != formatDelimited {
-		b = append(b, '[')
-	}
 	if sw.format == formatStreamedRows {
-		b = append(b, `{"header":{"queryId":`...)
+		b = append(b, `[{"header":{"queryId":`...)
 		b = appendString(b, queryID)
 		b = append(b, `,"schema":`...)
 		b = appendString(b, schemaString(sw.cols, !sw.push))
@@ -243,40 +298,34 @@ func (sw *streamWriter) header(queryID string) error {
 		}
 		b = append(b, "]}"...)
 	}
-	if sw.format == formatDelimited {
-		b = append(b, '\n')
-	}
 	sw.buf = b
 	// The header always goes out at once: it tells the client the query started.
-	return sw.write(true)
+	if sw.format == formatStreamedRows && !sw.push {
+		sw.pending = append([]byte(nil), b...)
+		return flush(sw.rc)
+	}
+	return sw.put(b, false, true)
 }
 
 // row writes one result row. Tombstones exist only in the StreamedRow form; the new API's
 // formats drop them as ksqlDB does (a delete is not representable as a value array).
 func (sw *streamWriter) row(row engine.Row) error {
 	b := sw.buf[:0]
-	if sw.format != formatDelimited {
-		b = append(b, ",\n"...)
-	}
-	switch sw.format {
-	case formatStreamedRows:
+	if sw.format == formatStreamedRows {
 		b = append(b, `{"row":{"columns":`...)
 		b = appendRow(b, row.Values, sw.cols)
 		if row.Tombstone {
 			b = append(b, `,"tombstone":true`...)
 		}
 		b = append(b, "}}"...)
-	default:
+	} else {
 		if row.Tombstone {
 			return nil
 		}
 		b = appendRow(b, row.Values, sw.cols)
-		if sw.format == formatDelimited {
-			b = append(b, '\n')
-		}
 	}
 	sw.buf = b
-	return sw.write(sw.push)
+	return sw.put(b, false, sw.push)
 }
 
 // final writes ksqlDB's closing message ("Limit Reached", "Query Completed"); only the
@@ -285,54 +334,56 @@ func (sw *streamWriter) final(msg string) error {
 	if msg == "" || sw.format != formatStreamedRows {
 		return nil
 	}
-	b := append(sw.buf[:0], ",\n"+`{"finalMessage":`...)
-	sw.buf = appendString(b, msg)
-	sw.buf = append(sw.buf, '}')
-	return sw.write(false)
+	b := append(sw.buf[:0], `{"finalMessage":`...)
+	b = appendString(b, msg)
+	sw.buf = append(b, '}')
+	return sw.put(sw.buf, true, true)
 }
 
-// inbandError reports an error after the header was sent.
+// inbandError reports an error after the header was sent; it ends the response.
 func (sw *streamWriter) inbandError(e *apiError) error {
 	body, err := marshalJSON(e.body())
 	if err != nil {
 		return err
 	}
 	b := sw.buf[:0]
-	switch sw.format {
-	case formatStreamedRows:
-		b = append(b, ",\n"+`{"errorMessage":`...)
+	if sw.format == formatStreamedRows {
+		b = append(b, `{"errorMessage":`...)
 		b = append(b, body...)
 		b = append(b, '}')
-	case formatJSONArray:
-		b = append(b, ",\n"...)
+	} else {
 		b = append(b, body...)
-	default:
-		b = append(b, body...)
-		b = append(b, '\n')
 	}
 	sw.buf = b
-	return sw.write(true)
+	return sw.put(b, true, true)
 }
 
-// end closes the JSON array and flushes everything.
+// end completes the response: the held-back element and "]" where the format needs them.
 func (sw *streamWriter) end() error {
-	if sw.format != formatDelimited {
-		sw.buf = append(sw.buf[:0], ']')
-		if _, err := sw.w.Write(sw.buf); err != nil {
+	var out []byte
+	switch sw.format {
+	case formatJSONArray:
+		if sw.count == 0 {
+			out = []byte{'['}
+		}
+		out = append(out, ']')
+	case formatStreamedRows:
+		switch {
+		case sw.closed:
+		case sw.pending != nil:
+			out = append(sw.pending, ']')
+			sw.pending = nil
+		case sw.dangling:
+			out = []byte(`{"finalMessage":"Query Completed"}]`)
+		}
+		sw.closed = true
+	}
+	if len(out) > 0 {
+		if _, err := sw.w.Write(out); err != nil {
 			return err
 		}
 	}
 	return flush(sw.rc)
-}
-
-func (sw *streamWriter) write(doFlush bool) error {
-	if _, err := sw.w.Write(sw.buf); err != nil {
-		return err
-	}
-	if doFlush {
-		return flush(sw.rc)
-	}
-	return nil
 }
 
 // handleCloseQuery serves POST /close-query: {"queryId": "..."} stops a push query.

@@ -92,7 +92,7 @@ func (f *formatter) stmt(s ast.Statement) {
 		f.w(Ident(s.Name))
 		if s.Columns != nil {
 			f.w(" (")
-			f.columns(s.Columns, false)
+			f.columns(s.Columns)
 			f.w(")")
 		}
 		f.with(s.With)
@@ -255,7 +255,7 @@ func (f *formatter) stmt(s ast.Statement) {
 	}
 }
 
-func (f *formatter) columns(cols []ast.ColumnDef, _ bool) {
+func (f *formatter) columns(cols []ast.ColumnDef) {
 	for i, c := range cols {
 		if i > 0 {
 			f.w(", ")

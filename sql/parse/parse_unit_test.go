@@ -82,7 +82,7 @@ func TestConcurrent(t *testing.T) {
 // TestErrorForms pins the three position formats ksqlDB uses and Brief.
 func TestErrorForms(t *testing.T) {
 	for _, c := range []struct {
-		e            *Error
+		e           *Error
 		full, brief string
 	}{
 		{&Error{Line: 2, Col: 74, Kind: Syntax, Msg: "missing ')' at ','"}, "line 2:74: Syntax Error\nmissing ')' at ','", "line 2:74: Syntax Error"},

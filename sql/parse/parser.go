@@ -318,13 +318,13 @@ func (p *parser) statement(base ast.StmtBase) ast.Statement {
 	case "SET":
 		p.next()
 		st := &ast.SetProperty{StmtBase: base}
-		st.Name = p.stringOrVar()
+		st.Name = p.quoted()
 		p.expect("=")
-		st.Value = p.stringOrVar()
+		st.Value = p.quoted()
 		return st
 	case "UNSET":
 		p.next()
-		return &ast.UnsetProperty{StmtBase: base, Name: p.stringOrVar()}
+		return &ast.UnsetProperty{StmtBase: base, Name: p.quoted()}
 	case "DEFINE":
 		p.next()
 		st := &ast.Define{StmtBase: base}
@@ -350,8 +350,9 @@ func (p *parser) statement(base ast.StmtBase) ast.Statement {
 	return nil
 }
 
-// stringOrVar reads a quoted string (SET/UNSET property names and values).
-func (p *parser) stringOrVar() string {
+// quoted reads a single-quoted string (SET/UNSET names and values; variables are already
+// substituted by then).
+func (p *parser) quoted() string {
 	t := p.peek()
 	if t.kind != tString {
 		p.syntaxErr(t)

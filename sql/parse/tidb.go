@@ -248,7 +248,11 @@ func (c *converter) expr(n tast.ExprNode) ast.Expr {
 		}
 		ref := &ast.ColumnRef{ExprBase: base, Name: s.name}
 		if cn.Table.O != "" {
-			q, _ := c.sideOf(cn.Table.O, "zi_")
+			q, ok := c.sideOf(cn.Table.O, "zi_")
+			if !ok {
+				c.fail(n.OriginTextPosition())
+				return nil
+			}
 			ref.At = q.at
 			ref.Qualifier = q.name
 		} else {

@@ -113,6 +113,9 @@ func Compare(a, b any) (int, bool) {
 			return 1, ok
 		}
 		for i := range x.Vals {
+			if i < len(x.Names) && i < len(y.Names) && x.Names[i] != y.Names[i] {
+				return 1, true
+			}
 			if !nullSafeEqual(x.Vals[i], y.Vals[i]) {
 				return 1, true
 			}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -317,5 +319,32 @@ func TestCommitPaths(t *testing.T) {
 	}
 	if n := countPrefix(t, m, tagPrefix(s.prefix, tagRedo)); n != 0 {
 		t.Fatalf("%d redo chunks left after a redo commit", n)
+	}
+}
+
+// TestOpenSkipsEmptyMemtable reproduces dgraph-io/badger#2207: a 0-byte .mem file left by a
+// kill between creating and sizing a memtable file must not make Open fail.
+func TestOpenSkipsEmptyMemtable(t *testing.T) {
+	dir := t.TempDir()
+	m, err := Open(dir, WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storeFor(t, m, "q")
+	s.Put("t", []byte("k"), []byte("v"))
+	if err := s.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if err := os.WriteFile(filepath.Join(dir, "00099.mem"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err = Open(dir, WithLogger(nil))
+	if err != nil {
+		t.Fatalf("Open with an empty memtable file: %v", err)
+	}
+	defer m.Close()
+	if v, ok, err := storeFor(t, m, "q").Get("t", []byte("k")); err != nil || !ok || string(v) != "v" {
+		t.Fatalf("Get = %q, %v, %v", v, ok, err)
 	}
 }

@@ -41,7 +41,8 @@
 //
 // # Lifecycle
 //
-// Open opens the database, finishes any Drop interrupted by a crash, and returns a Manager.
+// Open removes empty memtable files a crash can leave (dgraph-io/badger#2207), opens the
+// database, finishes any Drop interrupted by a crash, and returns a Manager.
 // Manager.Open(id) opens the store of one query (once at a time), replaying its redo log if
 // needed. Store.Close discards uncommitted writes; Manager.Close closes every store and waits
 // for in-flight reads before closing Badger.

@@ -4,6 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -42,6 +46,9 @@ func Open(dir string, opts ...Option) (*Manager, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := removeEmptyMemtables(dir); err != nil {
+		return nil, fmt.Errorf("state/badger: open %s: %w", dir, err)
+	}
 	db, err := bdg.Open(cfg.badgerOptions(dir))
 	if err != nil {
 		return nil, fmt.Errorf("state/badger: open %s: %w", dir, err)
@@ -57,6 +64,35 @@ func Open(dir string, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// removeEmptyMemtables works around dgraph-io/badger#2207 (found by statetest's kill test): a
+// process killed between creating a memtable's write-ahead log file and sizing it leaves a
+// 0-byte .mem file, and bdg.Open then fails with z.NewFile ("Create a new file"). Such a file
+// holds no entries, so removing it loses nothing; upstream's proposed fix (PR #2331) skips it.
+func removeEmptyMemtables(dir string) error {
+	files, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if f.IsDir() || !strings.HasSuffix(f.Name(), ".mem") {
+			continue
+		}
+		info, err := f.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() == 0 {
+			if err := os.Remove(filepath.Join(dir, f.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (m *Manager) checkFormat() error {

@@ -11,14 +11,14 @@ import (
 	"github.com/sluicedb/sluice/state"
 )
 
-// Store is the state.Store of one query: a key prefix of the shared database, a write-back
-// buffer and a read cache. Only the owning task may call its methods, except ReadCommitted
-// (safe anywhere) and Close.
+// Store is the state.Store of one query: a key prefix of the shared database plus a writeBack
+// (buffered writes and cached committed values). Only the owning task may call its methods,
+// except ReadCommitted (safe anywhere) and Close.
 //
-// Slices returned by Get and passed to Scan callbacks must not be modified (they may be shared
-// with the buffer or the cache); they remain valid after the call, so they may be retained.
-// Put and Delete keep the value slice they are given (no copy): the caller must not modify it
-// afterwards. Keys are copied.
+// Slices returned by Get and passed to Scan callbacks must not be modified: they may be the
+// buffered or cached value itself. They stay valid after the call, so they may be retained
+// (an aggregate may keep the old value to emit a retraction after Put). Put copies its key and
+// value, so callers may reuse their encoding buffers.
 type Store struct {
 	m      *Manager
 	id     string
@@ -95,10 +95,10 @@ func (s *Store) Put(table string, key, value []byte) {
 	if s.closed.Load() {
 		return
 	}
-	if value == nil {
-		value = []byte{} // nil means "absent" nowhere, but keep Get's result non-nil
-	}
-	s.wb.write(s.fullKey(table, key), value, false)
+	// A copy even when empty, so that Get of a present key never returns nil.
+	v := make([]byte, len(value))
+	copy(v, value)
+	s.wb.write(s.fullKey(table, key), v, false)
 }
 
 // Delete buffers a tombstone.

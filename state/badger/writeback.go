@@ -72,7 +72,7 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 func (w *writeBack) get(key []byte) *entry { return w.m[string(key)] }
 
 // write buffers a put (or, with deleted, a tombstone). key is copied; value is kept, so the
-// caller must hand over a slice nobody will modify.
+// caller hands over a slice nobody will modify (Store.Put copies).
 func (w *writeBack) write(key, value []byte, deleted bool) {
 	e := w.m[string(key)]
 	if e == nil {

@@ -128,12 +128,19 @@ func testReadYourWrites(t *testing.T, open Opener) {
 	commit(t, s, nil)
 	expectGet(t, s, "t", "a", "", false)
 
-	// Callers may reuse their key buffer after Put.
-	k := []byte("reused")
-	s.Put("t", k, []byte("x"))
-	k[0] = 'R'
+	// Callers may reuse their key and value buffers after Put.
+	k, v := []byte("reused"), []byte("x")
+	s.Put("t", k, v)
+	k[0], v[0] = 'R', 'y'
 	expectGet(t, s, "t", "reused", "x", true)
 	expectGet(t, s, "t", "Reused", "", false)
+	// A value read with Get may be kept across a later Put of the same key (aggregates keep
+	// the old row to emit a retraction).
+	old, _, _ := s.Get("t", []byte("reused"))
+	s.Put("t", []byte("reused"), []byte("z"))
+	if string(old) != "x" {
+		t.Fatalf("value returned by Get changed to %q after a Put", old)
+	}
 }
 
 func testScanMerge(t *testing.T, open Opener) {

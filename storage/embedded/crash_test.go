@@ -219,7 +219,7 @@ func TestCorruptionRecovery(t *testing.T) {
 	}
 	var ends []int64   // file size after each batch
 	var counts []int64 // end offset after each batch
-	for i := 0; i < 12; i++ {
+	for i := 0; i < 8; i++ {
 		n := 1 + i%4
 		recs := make([]storage.Record, n)
 		for j := range recs {

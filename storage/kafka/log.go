@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluicedb/sluice/storage"
 )
@@ -125,18 +127,14 @@ func (l *Log) partitions(ctx context.Context, topic string) (int, error) {
 	if ok {
 		return n, nil
 	}
-	td, err := l.adm.ListTopics(ctx, topic)
+	md, err := l.metadata(ctx, topic)
 	if err != nil {
-		return 0, mapErr(err)
+		return 0, err
 	}
-	d, ok := td[topic]
-	if !ok || d.Err != nil {
-		if ok && d.Err != nil && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-			return 0, mapErr(d.Err)
-		}
+	n, ok = md[topic]
+	if !ok {
 		return 0, fmt.Errorf("%w: %s", storage.ErrUnknownTopic, topic)
 	}
-	n = len(d.Partitions)
 	l.mu.Lock()
 	l.parts[topic] = n
 	l.mu.Unlock()
@@ -152,6 +150,39 @@ func (l *Log) checkPartition(ctx context.Context, topic string, p int32) error {
 		return fmt.Errorf("%w: %s/%d of %d", storage.ErrBadPartition, topic, p, n)
 	}
 	return nil
+}
+
+// metadata asks the cluster for the partition counts of topics (all topics when none are
+// named), bypassing franz-go's metadata cache: kadm answers from a cache up to 5s old, which
+// would show a topic this log just deleted, or hide one it just created.
+func (l *Log) metadata(ctx context.Context, topics ...string) (map[string]int, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	for _, t := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	if len(topics) == 0 {
+		req.Topics = nil // all topics
+	}
+	resp, err := req.RequestWith(ctx, l.cl)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make(map[string]int, len(resp.Topics))
+	for _, t := range resp.Topics {
+		if t.Topic == nil || t.IsInternal {
+			continue
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			if errors.Is(err, kerr.UnknownTopicOrPartition) {
+				continue
+			}
+			return nil, mapErr(err)
+		}
+		out[*t.Topic] = len(t.Partitions)
+	}
+	return out, nil
 }
 
 func mapErr(err error) error {
@@ -191,9 +222,9 @@ func (l *Log) CreateTopic(ctx context.Context, name string, cfg storage.TopicCon
 		policy = "compact"
 	}
 	configs := map[string]*string{
-		"retention.ms":   kadm.StringPtr(strconv.FormatInt(retMs, 10)),
+		"retention.ms":    kadm.StringPtr(strconv.FormatInt(retMs, 10)),
 		"retention.bytes": kadm.StringPtr(strconv.FormatInt(retBytes, 10)),
-		"cleanup.policy": kadm.StringPtr(policy),
+		"cleanup.policy":  kadm.StringPtr(policy),
 	}
 	resp, err := l.adm.CreateTopic(ctx, int32(cfg.Partitions), l.opts.replication, configs, name)
 	if err == nil {
@@ -237,25 +268,25 @@ func (l *Log) ListTopics(ctx context.Context) ([]storage.TopicInfo, error) {
 	if err := l.checkOpen(); err != nil {
 		return nil, err
 	}
-	td, err := l.adm.ListTopics(ctx)
+	md, err := l.metadata(ctx)
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, err
 	}
-	return l.describe(ctx, td)
+	return l.describe(ctx, md)
 }
 
 func (l *Log) DescribeTopic(ctx context.Context, name string) (storage.TopicInfo, error) {
 	if err := l.checkOpen(); err != nil {
 		return storage.TopicInfo{}, err
 	}
-	td, err := l.adm.ListTopics(ctx, name)
+	md, err := l.metadata(ctx, name)
 	if err != nil {
-		return storage.TopicInfo{}, mapErr(err)
+		return storage.TopicInfo{}, err
 	}
-	if d, ok := td[name]; !ok || d.Err != nil {
+	if _, ok := md[name]; !ok {
 		return storage.TopicInfo{}, fmt.Errorf("%w: %s", storage.ErrUnknownTopic, name)
 	}
-	infos, err := l.describe(ctx, td)
+	infos, err := l.describe(ctx, md)
 	if err != nil {
 		return storage.TopicInfo{}, err
 	}
@@ -264,8 +295,12 @@ func (l *Log) DescribeTopic(ctx context.Context, name string) (storage.TopicInfo
 
 // describe fills in offsets, configs and sizes for the listed topics with one request of each
 // kind, not one per topic.
-func (l *Log) describe(ctx context.Context, td kadm.TopicDetails) ([]storage.TopicInfo, error) {
-	names := td.Names() // sorted
+func (l *Log) describe(ctx context.Context, md map[string]int) ([]storage.TopicInfo, error) {
+	names := make([]string, 0, len(md))
+	for name := range md {
+		names = append(names, name)
+	}
+	sort.Strings(names)
 	out := make([]storage.TopicInfo, 0, len(names))
 	if len(names) == 0 {
 		return out, nil
@@ -291,11 +326,7 @@ func (l *Log) describe(ctx context.Context, td kadm.TopicDetails) ([]storage.Top
 		})
 	}
 	for _, name := range names {
-		d := td[name]
-		if d.Err != nil {
-			continue
-		}
-		info := storage.TopicInfo{Name: name, Config: storage.TopicConfig{Partitions: len(d.Partitions)}}
+		info := storage.TopicInfo{Name: name, Config: storage.TopicConfig{Partitions: md[name]}}
 		if rc, err := configs.On(name, nil); err == nil {
 			for _, c := range rc.Configs {
 				v := c.MaybeValue()
@@ -313,13 +344,13 @@ func (l *Log) describe(ctx context.Context, td kadm.TopicDetails) ([]storage.Top
 				}
 			}
 		}
-		for _, p := range d.Partitions.Sorted() {
-			pi := storage.PartitionInfo{Partition: p.Partition,
-				SizeBytes: sizes[storage.TopicPartition{Topic: name, Partition: p.Partition}]}
-			if o, ok := starts.Lookup(name, p.Partition); ok && o.Err == nil {
+		for p := int32(0); p < int32(md[name]); p++ {
+			pi := storage.PartitionInfo{Partition: p,
+				SizeBytes: sizes[storage.TopicPartition{Topic: name, Partition: p}]}
+			if o, ok := starts.Lookup(name, p); ok && o.Err == nil {
 				pi.StartOffset = o.Offset
 			}
-			if o, ok := ends.Lookup(name, p.Partition); ok && o.Err == nil {
+			if o, ok := ends.Lookup(name, p); ok && o.Err == nil {
 				pi.EndOffset = o.Offset
 			}
 			info.Partitions = append(info.Partitions, pi)
@@ -370,13 +401,14 @@ func (l *Log) Append(ctx context.Context, topic string, recs []storage.Record) (
 		}
 		krs[i] = kr
 	}
-	res := l.cl.ProduceSync(ctx, krs...)
+	// Results come back in completion order, not input order; franz-go writes each record's
+	// offset into the record itself, so read them from there.
+	if err := l.cl.ProduceSync(ctx, krs...).FirstErr(); err != nil {
+		return nil, mapErr(err)
+	}
 	offsets := make([]int64, len(recs))
-	for i, pr := range res {
-		if pr.Err != nil {
-			return nil, mapErr(pr.Err)
-		}
-		offsets[i] = pr.Record.Offset
+	for i := range backing {
+		offsets[i] = backing[i].Offset
 	}
 	return offsets, nil
 }
@@ -441,6 +473,9 @@ func (l *Log) FetchOffsets(ctx context.Context, group string) (map[storage.Topic
 		return nil, err
 	}
 	resp, err := l.adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return map[storage.TopicPartition]int64{}, nil
+	}
 	if err != nil {
 		return nil, mapErr(err)
 	}
