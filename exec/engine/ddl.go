@@ -927,8 +927,26 @@ func (e *Engine) assert(ctx context.Context, n *ast.Assert) (*Result, error) {
 	return nil, errf("ASSERT SCHEMA requires a Schema Registry, which this server does not have.")
 }
 
-// startSourceTableQuery materializes a CREATE SOURCE TABLE so that pull queries work.
+// startSourceTableQuery materializes a CREATE SOURCE TABLE so that pull queries work: an
+// internal query (CST_<NAME>_<n>, as ksqlDB names it) reads the topic into a state store and
+// writes nothing back.
 func (e *Engine) startSourceTableQuery(ctx context.Context, src *source) error {
+	q := &ast.Query{Select: []ast.SelectItem{{Star: true}}, From: &ast.SourceRef{Name: src.Name}, Limit: -1}
+	plan, err := e.planQuery(q, src.Name, e.cfg.Props, false)
+	if err != nil {
+		return err
+	}
+	qid := e.queryID("CST", src.Name)
+	qi := &queryInfo{ID: qid, SQL: src.SQL, Sink: src.Name, Sources: []string{src.Name}, Kind: "CST"}
+	e.cat.queries[qid] = qi
+	e.cat.order = append(e.cat.order, qid)
+	src.OwnerQuery = qid
+	t, err := e.startTask(ctx, qi, plan, src, false)
+	if err != nil {
+		e.removeQuery(qid)
+		return err
+	}
+	t.matOnly = true
 	return nil
 }
 

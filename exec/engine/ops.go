@@ -339,7 +339,7 @@ func (n *projectNode) push(c *change) error {
 	if n.p.hasTableFns {
 		return n.explode(r)
 	}
-	out := &outRec{ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition, headers: r.Headers}
+	out := &outRec{ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition, headers: r.Headers, nullKeyObject: n.p.partition != nil}
 	if n.ordered {
 		for _, it := range n.p.proj {
 			v, err := it.expr.Eval(r)

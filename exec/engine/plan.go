@@ -51,6 +51,8 @@ type queryPlan struct {
 	cfg         functions.Config
 	// pushMode: results keep SELECT order (transient push queries).
 	pushMode bool
+	// windowedSource: the single source has windowed keys, so WINDOWSTART/WINDOWEND exist.
+	windowedSource bool
 }
 
 // planQuery binds q against the catalog. sinkName names the result for messages.
@@ -59,9 +61,11 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 	if err := e.bindFrom(p, q.From); err != nil {
 		return nil, err
 	}
-	scope := &eval.Scope{Cols: p.inCols, Pseudo: true, Config: props}
+	windowedSrc := len(p.sources) == 1 && p.sources[0].src.windowed()
+	p.windowedSource = windowedSrc
+	scope := &eval.Scope{Cols: p.inCols, Pseudo: true, Windowed: windowedSrc, Config: props}
 	if q.Where != nil {
-		if err := checkNoWindowBounds(q.Where); err != nil {
+		if err := p.checkNoWindowBounds(q.Where); err != nil {
 			return nil, err
 		}
 		w, err := eval.Compile(q.Where, scope)
@@ -117,6 +121,9 @@ func wrapExprErr(clause string, err error) error {
 		if strings.HasPrefix(msg, "Cannot compare") && (clause == "WHERE" || clause == "HAVING") {
 			msg = "Error in " + clause + " expression: " + msg
 		}
+		if name, ok := strings.CutSuffix(msg, " cannot be resolved."); ok && !strings.Contains(name, " ") {
+			msg = fmt.Sprintf("%s column '%s' cannot be resolved.", clause, name)
+		}
 		return &Error{Code: 40001, SQLState: "42000", Kind: StatementError, Msg: msg, Line: ee.Pos.Line, Col: ee.Pos.Col}
 	}
 	return err
@@ -159,6 +166,9 @@ func (e *Engine) lookupSource(name string) (*source, error) {
 // struct field's name, or KSQL_COL_<n> numbered over the generated names in order.
 func projectionNames(q *ast.Query, inCols []eval.Col) ([]string, error) {
 	used := map[string]bool{}
+	for _, c := range inCols {
+		used[c.Name] = true
+	}
 	for _, it := range q.Select {
 		if it.Alias != "" {
 			used[it.Alias] = true
@@ -271,7 +281,7 @@ func (e *Engine) planProjection(p *queryPlan, scope *eval.Scope, names []string,
 				continue
 			}
 		}
-		if err := checkNoWindowBounds(it.Expr); err != nil {
+		if err := p.checkNoWindowBounds(it.Expr); err != nil {
 			return err
 		}
 		x, err := eval.Compile(it.Expr, scope)
@@ -399,7 +409,15 @@ func (it projItem) typ() *types.Type {
 	return it.expr.Type
 }
 
-// checkNoWindowBounds rejects WINDOWSTART/WINDOWEND outside a windowed aggregation's SELECT.
+// checkNoWindowBounds rejects WINDOWSTART/WINDOWEND outside a windowed aggregation's SELECT,
+// unless the source itself is windowed (then they are ordinary key columns of each row).
+func (p *queryPlan) checkNoWindowBounds(e ast.Expr) error {
+	if p.windowedSource {
+		return nil
+	}
+	return checkNoWindowBounds(e)
+}
+
 func checkNoWindowBounds(e ast.Expr) error {
 	var bad string
 	walkExpr(e, func(x ast.Expr) {

@@ -360,7 +360,11 @@ func (e *Engine) planPull(q *ast.Query, props map[string]string) (*pullPlan, err
 		}
 		pp.where = w
 	}
-	for _, it := range q.Select {
+	names, err := projectionNames(q, nil)
+	if err != nil {
+		return nil, err
+	}
+	for si, it := range q.Select {
 		if it.Star {
 			for i, c := range allCols {
 				if it.Qualifier != "" && !strings.EqualFold(it.Qualifier, scopeCols[i].Qualifier) {
@@ -376,17 +380,7 @@ func (e *Engine) planPull(q *ast.Query, props map[string]string) (*pullPlan, err
 		if err != nil {
 			return nil, wrapExprErr("SELECT", err)
 		}
-		name := it.Alias
-		if name == "" {
-			switch r := it.Expr.(type) {
-			case *ast.ColumnRef:
-				name = r.Name
-			case *ast.Dereference:
-				name = r.Field
-			default:
-				name = fmt.Sprintf("KSQL_COL_%d", len(pp.cols))
-			}
-		}
+		name := names[si]
 		key := false
 		if r, ok := it.Expr.(*ast.ColumnRef); ok {
 			for _, c := range allCols {

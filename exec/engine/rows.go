@@ -28,6 +28,9 @@ type outRec struct {
 	winEnd    int64
 	partition int32
 	headers   []storage.Header
+	// nullKeyObject: a multi-column key whose columns are all NULL is still written as an
+	// object (PARTITION BY results) rather than as a null record key (passed-through keys).
+	nullKeyObject bool
 }
 
 // node is one operator. push handles a change and forwards results downstream.

@@ -49,6 +49,8 @@ type task struct {
 	valCodec  serde.Codec
 	tsCol     int
 	mat       bool
+	// matOnly: results only feed the materialized store (SOURCE tables); nothing is appended.
+	matOnly bool
 
 	processed  atomic.Int64
 	errors     atomic.Int64
@@ -163,7 +165,7 @@ func encodeOut(o *outRec, s *source, kc, vc serde.Codec, tsCol int) (storage.Rec
 	var err error
 	if len(o.key) > 0 {
 		// A single NULL key is a null record key; several key columns always form an object.
-		if len(o.key) > 1 || o.key[0] != nil {
+		if !allNil(o.key) || (len(o.key) > 1 && o.nullKeyObject) {
 			if key, err = kc.Encode(o.key); err != nil {
 				return storage.Record{}, err
 			}
@@ -206,6 +208,15 @@ func encodeOut(o *outRec, s *source, kc, vc serde.Codec, tsCol int) (storage.Rec
 	return rec, nil
 }
 
+func allNil(vs []any) bool {
+	for _, v := range vs {
+		if v != nil {
+			return false
+		}
+	}
+	return true
+}
+
 func (t *task) recordError(err error, rec *storage.Record) {
 	t.errors.Add(1)
 	t.e.processingLog(t.id, err, rec)
@@ -242,12 +253,15 @@ func (t *task) flushOutput(ctx context.Context) error {
 	if len(t.out) == 0 {
 		return nil
 	}
-	offs, err := t.e.log.Append(ctx, t.sink.Topic, t.out)
-	if err != nil {
-		return err
+	var offs []int64
+	if !t.matOnly {
+		var err error
+		if offs, err = t.e.log.Append(ctx, t.sink.Topic, t.out); err != nil {
+			return err
+		}
 	}
 	for i, r := range t.out {
-		if offs[i]+1 > t.hwm[r.Partition] {
+		if offs != nil && offs[i]+1 > t.hwm[r.Partition] {
 			t.hwm[r.Partition] = offs[i] + 1
 		}
 		if t.mat {

@@ -308,6 +308,10 @@ func compileBinary(n *ast.BinaryOp, s *Scope) (*Expr, error) {
 	case "AND", "OR":
 		return compileLogic(n, l, r)
 	case "=", "<>", "!=", "<", "<=", ">", ">=":
+		var err error
+		if l, r, err = magicTimestamps(n.L, n.R, l, r); err != nil {
+			return nil, err
+		}
 		return compareExprs(n, n.Op, l, r)
 	case "||":
 		return concatExpr(l, r), nil
@@ -404,6 +408,30 @@ func compileLogic(n *ast.BinaryOp, l, r *Expr) (*Expr, error) {
 		}
 		return false, nil
 	}}, nil
+}
+
+// magicTimestamps lets ROWTIME, WINDOWSTART and WINDOWEND be compared with ISO-8601 strings,
+// as ksqlDB does: the string literal becomes epoch milliseconds at compile time.
+func magicTimestamps(la, ra ast.Expr, l, r *Expr) (*Expr, *Expr, error) {
+	isTimeCol := func(e ast.Expr) bool {
+		c, ok := e.(*ast.ColumnRef)
+		return ok && (c.Name == RowTime || c.Name == WindowStart || c.Name == WindowEnd)
+	}
+	conv := func(e ast.Expr) (*Expr, error) {
+		lit := e.(*ast.StringLit)
+		ts, err := types.ParseTimestamp(lit.Val)
+		if err != nil {
+			return nil, errAt(e, "Failed to parse timestamp '%s': %v", lit.Val, err)
+		}
+		return constExpr(types.BigintType, int64(ts)), nil
+	}
+	var err error
+	if _, ok := ra.(*ast.StringLit); ok && isTimeCol(la) {
+		r, err = conv(ra)
+	} else if _, ok := la.(*ast.StringLit); ok && isTimeCol(ra) {
+		l, err = conv(la)
+	}
+	return l, r, err
 }
 
 // comparable checks the operand types of a comparison and returns how to compare them.
@@ -633,6 +661,12 @@ func compileBetween(n *ast.Between, s *Scope) (*Expr, error) {
 	}
 	hi, err := Compile(n.Hi, s)
 	if err != nil {
+		return nil, err
+	}
+	if _, lo, err = magicTimestamps(n.X, n.Lo, x, lo); err != nil {
+		return nil, err
+	}
+	if _, hi, err = magicTimestamps(n.X, n.Hi, x, hi); err != nil {
 		return nil, err
 	}
 	ge, err := compareExprs(n, ">=", x, lo)

@@ -28,7 +28,7 @@ func (c *delimitedCodec) Encode(vals []any) ([]byte, error) {
 			continue
 		}
 		s := delimitedText(v, c.cols[i].Type)
-		if strings.ContainsAny(s, "\"\r\n") || strings.IndexByte(s, c.delim) >= 0 {
+		if needsQuotes(s, c.delim) {
 			buf = append(buf, '"')
 			buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
 			buf = append(buf, '"')
@@ -37,6 +37,19 @@ func (c *delimitedCodec) Encode(vals []any) ([]byte, error) {
 		}
 	}
 	return buf, nil
+}
+
+// needsQuotes follows the CSV writer ksqlDB uses: quote a field holding the delimiter, a quote
+// or a line break, one starting with a character up to '#' or a minus sign, or one ending in
+// white space.
+func needsQuotes(s string, delim byte) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] <= '#' || s[0] == '-' || s[len(s)-1] <= ' ' {
+		return true
+	}
+	return strings.ContainsAny(s, "\"\r\n") || strings.IndexByte(s, delim) >= 0
 }
 
 func delimitedText(v any, t *types.Type) string {
@@ -179,42 +192,4 @@ func parseText(s string, t *types.Type) (any, error) {
 }
 
 // JavaDouble formats f as Java's Double.toString does (1.0, 1.0E10, 1.0E-4, NaN, Infinity).
-func JavaDouble(f float64) string {
-	switch {
-	case f != f:
-		return "NaN"
-	case f > 1.7976931348623157e308:
-		return "Infinity"
-	case f < -1.7976931348623157e308:
-		return "-Infinity"
-	case f == 0:
-		if 1/f < 0 {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	abs := f
-	if abs < 0 {
-		abs = -abs
-	}
-	if abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, 64) // e.g. 1.2345E+07
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	if exp[0] == '+' {
-		exp = exp[1:]
-	}
-	exp = strings.TrimLeft(exp, "0")
-	if strings.HasPrefix(exp, "-") {
-		exp = "-" + strings.TrimLeft(exp[1:], "0")
-	}
-	return mant + "E" + exp
-}
+func JavaDouble(f float64) string { return types.JavaDouble(f) }

@@ -175,7 +175,9 @@ func TestPgxSimpleProtocolAndCommands(t *testing.T) {
 func TestPgxPushLive(t *testing.T) {
 	srv, b := startTest(t, pgwire.Config{})
 	conn := pgxConnect(t, srv.URL("alice"), nil)
-	rows, err := conn.Query(context.Background(), "SELECT * FROM feed EMIT CHANGES")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rows, err := conn.Query(ctx, "SELECT * FROM feed EMIT CHANGES")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +193,9 @@ func TestPgxPushLive(t *testing.T) {
 			t.Fatalf("row %d: %v %v", i, vt, err)
 		}
 	}
-	rows.Close() // pgx closes the socket-less way: it waits for completion... so cancel via ctx below
+	// A push query never completes by itself: pgx's rows.Close would wait for CommandComplete.
+	cancel()
+	rows.Close()
 }
 
 func TestPgxContextCancelClosesQuery(t *testing.T) {

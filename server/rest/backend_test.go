@@ -33,6 +33,7 @@ type fakeBackend struct {
 	nextPush int
 
 	pullRows int
+	noPush   bool // PUSH is an error (the fuzzer must not block)
 }
 
 // pushQuery is one running PUSH cursor: tests send rows on rows, close rows to end it with
@@ -150,7 +151,7 @@ func (b *fakeBackend) Query(ctx context.Context, s *engine.Session, text string)
 			}
 			return engine.Row{}, &engine.Error{Code: 50000, Kind: engine.RuntimeError, Msg: "state store gone"}
 		}, nil, nil), nil
-	case strings.Contains(up, "PUSH"):
+	case strings.Contains(up, "PUSH") && !b.noPush:
 		b.mu.Lock()
 		b.nextPush++
 		id := "transient_S1_" + string(rune('0'+b.nextPush))

@@ -222,53 +222,71 @@ type streamWriter struct {
 
 	buf      []byte // the element being built
 	pending  []byte // StreamedRow form, pull: the last element, not yet written
+	spare    []byte // a buffer to build the next element in while one is pending
 	dangling bool   // StreamedRow form: the last written element ended with ",\n"
 	closed   bool   // the closing element and "]" are written
 	count    int    // elements written (application/json form)
 }
 
-// put writes elem. last marks the closing element (final message, error).
+// put writes elem, which is sw.buf. last marks the closing element (final message, error).
 func (sw *streamWriter) put(elem []byte, last, doFlush bool) error {
-	var out []byte
+	var err error
 	switch sw.format {
 	case formatDelimited:
-		out = append(elem, '\n')
+		sw.buf = append(elem, '\n')
+		err = sw.write(sw.buf)
 	case formatJSONArray:
 		if sw.count == 0 {
-			out = append([]byte{'['}, elem...)
+			err = sw.write(openArray)
 		} else {
-			out = append([]byte(",\n"), elem...)
+			err = sw.write(separator)
 		}
 		sw.count++
+		if err == nil {
+			err = sw.write(elem)
+		}
 	default:
 		if sw.pending != nil {
-			out = append(append(sw.pending, ",\n"...), elem...)
-			sw.pending = nil
-		} else {
-			out = elem
+			if err = sw.write(sw.pending); err == nil {
+				err = sw.write(separator)
+			}
+			sw.spare, sw.pending = sw.pending[:0], nil
 		}
 		switch {
+		case err != nil:
 		case last:
-			out = append(out, ']')
+			if err = sw.write(elem); err == nil {
+				err = sw.write(closeArray)
+			}
 			sw.closed = true
 		case sw.push:
-			out = append(out, ",\n"...)
+			if err = sw.write(elem); err == nil {
+				err = sw.write(separator)
+			}
 			sw.dangling = true
 		default:
-			// Hold this element back (in a buffer of its own: out aliases sw.buf).
-			sw.pending = append([]byte(nil), elem...)
-			out = out[:len(out)-len(elem)]
+			// Hold elem back; build the next element in the spare buffer.
+			sw.pending, sw.buf = elem, sw.spare
 		}
 	}
-	if len(out) > 0 {
-		if _, err := sw.w.Write(out); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	if doFlush || last {
 		return flush(sw.rc)
 	}
 	return nil
+}
+
+var (
+	openArray  = []byte{'['}
+	closeArray = []byte{']'}
+	separator  = []byte(",\n")
+)
+
+func (sw *streamWriter) write(b []byte) error {
+	_, err := sw.w.Write(b)
+	return err
 }
 
 func (sw *streamWriter) header(queryID string) error {
@@ -299,11 +317,7 @@ func (sw *streamWriter) header(queryID string) error {
 		b = append(b, "]}"...)
 	}
 	sw.buf = b
-	// The header always goes out at once: it tells the client the query started.
-	if sw.format == formatStreamedRows && !sw.push {
-		sw.pending = append([]byte(nil), b...)
-		return flush(sw.rc)
-	}
+	// The response headers always go out at once: they tell the client the query started.
 	return sw.put(b, false, true)
 }
 
@@ -360,28 +374,30 @@ func (sw *streamWriter) inbandError(e *apiError) error {
 
 // end completes the response: the held-back element and "]" where the format needs them.
 func (sw *streamWriter) end() error {
-	var out []byte
+	var err error
 	switch sw.format {
 	case formatJSONArray:
 		if sw.count == 0 {
-			out = []byte{'['}
+			err = sw.write(openArray)
 		}
-		out = append(out, ']')
+		if err == nil {
+			err = sw.write(closeArray)
+		}
 	case formatStreamedRows:
 		switch {
 		case sw.closed:
 		case sw.pending != nil:
-			out = append(sw.pending, ']')
+			if err = sw.write(sw.pending); err == nil {
+				err = sw.write(closeArray)
+			}
 			sw.pending = nil
 		case sw.dangling:
-			out = []byte(`{"finalMessage":"Query Completed"}]`)
+			err = sw.write([]byte(`{"finalMessage":"Query Completed"}]`))
 		}
 		sw.closed = true
 	}
-	if len(out) > 0 {
-		if _, err := sw.w.Write(out); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	return flush(sw.rc)
 }

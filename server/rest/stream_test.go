@@ -389,3 +389,32 @@ func TestStatusList(t *testing.T) {
 		t.Fatalf("got %s, want %s", got, want)
 	}
 }
+
+// TestPushClosedStaysValidJSON checks that a StreamedRow-form push query ended by /close-query
+// (no final message from the engine) is still one valid JSON array, with each element on its
+// own line as soon as it exists.
+func TestPushClosedStaysValidJSON(t *testing.T) {
+	b := newFakeBackend()
+	ts := startServer(t, b, Config{})
+	resp := post(t, context.Background(), ts.Client(), ts.URL+"/query-stream", mediaKsqlV1,
+		`{"sql":"SELECT * FROM PUSH EMIT CHANGES;"}`)
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	header := readLineTimeout(t, br)
+	pq := waitPush(t, b, "transient_S1_1")
+	sendRow(t, pq, engine.Row{Values: []any{"a", int64(1)}})
+	row := readLineTimeout(t, br)
+	if !b.CloseQuery("transient_S1_1") {
+		t.Fatal("close failed")
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := header + "\n" + row + "\n" + string(rest)
+	want := "[{\"header\":{\"queryId\":\"transient_S1_1\",\"schema\":\"`ID` STRING, `COUNT` BIGINT\"}},\n" +
+		`{"row":{"columns":["a",1]}},` + "\n" + `{"finalMessage":"Query Completed"}]`
+	if all != want || !json.Valid([]byte(all)) {
+		t.Fatalf("got\n%s\nwant\n%s", all, want)
+	}
+}

@@ -110,8 +110,8 @@ func (s *Store) Delete(table string, key []byte) {
 }
 
 // Scan merges the buffer with a Badger snapshot in key order; buffered entries shadow
-// committed ones and tombstones hide them. fn may Get, Put and Delete on this store (keys first
-// written during the Scan are not visited); it must not Commit.
+// committed ones and tombstones hide them. fn may Get, Put and Delete on this store (whether
+// keys first written during the Scan are visited is unspecified); it must not Commit or Drop.
 func (s *Store) Scan(table string, from, to []byte, fn func(key, value []byte) bool) error {
 	if s.closed.Load() {
 		return state.ErrClosed
