@@ -189,11 +189,13 @@ func (e *Engine) parseOne(p parse.Piece, s *Session) (ast.Statement, error) {
 	if err != nil {
 		var pe *parse.Error
 		if errors.As(err, &pe) {
-			line, col := pe.Line+p.Line-1, pe.Col
+			// Positions are relative to the statement; report them in the whole request.
+			shifted := *pe
 			if pe.Line == 1 {
-				col += p.Col - 1
+				shifted.Col += p.Col - 1
 			}
-			return nil, &Error{Code: 40001, SQLState: "42601", Kind: ParseError, Msg: err.Error(), Line: line, Col: col, Statement: p.Text}
+			shifted.Line += p.Line - 1
+			return nil, &Error{Code: 40001, SQLState: "42601", Kind: ParseError, Msg: shifted.Error(), Line: shifted.Line, Col: shifted.Col, Statement: p.Text}
 		}
 		return nil, &Error{Code: 40001, SQLState: "42601", Kind: ParseError, Msg: err.Error(), Statement: p.Text}
 	}

@@ -186,7 +186,8 @@ func projectionNames(q *ast.Query, inCols []eval.Col) ([]string, error) {
 		default:
 			switch x := it.Expr.(type) {
 			case *ast.ColumnRef:
-				names[i] = x.Name
+				// In joins a qualified column shared by several sources is named ALIAS_COL.
+				names[i] = joinProjectionName(x, inCols)
 			case *ast.Dereference:
 				names[i] = x.Field
 			default:
@@ -222,6 +223,9 @@ func (p *queryPlan) expandStar(it ast.SelectItem, cols []eval.Col) []eval.Col {
 	var out []eval.Col
 	for _, c := range cols {
 		if it.Qualifier != "" && !strings.EqualFold(c.Qualifier, it.Qualifier) {
+			continue
+		}
+		if p.join != nil && p.join.hidden(c) {
 			continue
 		}
 		out = append(out, c)

@@ -395,6 +395,9 @@ func (c *conn) localSelect(toks []token) func(context.Context) (*localResult, er
 		return nil
 	}
 	items := splitItems(toks[1:])
+	if len(items) == 0 {
+		return nil
+	}
 	cols := make([]engine.Column, 0, len(items))
 	vals := make([]any, 0, len(items))
 	for _, it := range items {

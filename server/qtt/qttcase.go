@@ -47,7 +47,9 @@ func (r *Runner) runQTT(ctx context.Context, c *Case, dir string) Result {
 
 	sess := newSession(c)
 	for i, stmt := range c.Statements {
-		if _, err := eng.Execute(ctx, sess, stmt); err != nil {
+		// ksqlDB's harness parses a case's statements as one script, one statement per line,
+		// so positions in parse errors count lines from the first statement.
+		if _, err := eng.Execute(ctx, sess, strings.Repeat("\n", i)+stmt); err != nil {
 			if c.ExpectedException != nil {
 				return checkException(c, err)
 			}

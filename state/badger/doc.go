@@ -27,7 +27,8 @@
 // and the marker and chunks are deleted. Opening a store replays a marker left by a crash and
 // discards chunks without a marker. Concurrent readers are held off from the commit point to
 // the end of the apply, so they never see half of a large commit either. Large commits cost
-// twice the writes; exec/runtime keeps commits small by committing every few thousand records.
+// two to three times the writes (chunks, apply, cleanup); exec/runtime keeps commits small by
+// committing every few thousand records.
 //
 // # Durability
 //
