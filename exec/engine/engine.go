@@ -205,6 +205,19 @@ func (e *Engine) parseOne(p parse.Piece, s *Session) (ast.Statement, error) {
 	return stmts[0], nil
 }
 
+// locate turns a planning error's statement-relative position into a request-relative one
+// and names it in the message, so every client shows where the problem is.
+func locate(ee *Error, p parse.Piece) {
+	if ee.Kind == ParseError || ee.Line <= 0 {
+		return
+	}
+	if ee.Line == 1 {
+		ee.Col += p.Col - 1
+	}
+	ee.Line += p.Line - 1
+	ee.Msg = fmt.Sprintf("line %d:%d: %s", ee.Line, ee.Col, ee.Msg)
+}
+
 // Execute runs every statement in text that is not a query (SELECT, PRINT give a 40002 error:
 // use Query). It returns one Result per statement; on failure an *Error whose Done holds the
 // results of the statements before the failing one.
@@ -237,6 +250,7 @@ func (e *Engine) Execute(ctx context.Context, s *Session, text string) ([]Result
 		if !errors.As(err, &ee) {
 			ee = &Error{Code: 50000, SQLState: "XX000", Kind: ServerError, Msg: err.Error()}
 		}
+		locate(ee, p)
 		ee.Statement = p.Text
 		ee.Done = done
 		return done, ee

@@ -65,7 +65,12 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 		next = &filterNode{cond: p.where, next: next, table: p.tableSource && p.join == nil}
 	}
 	if p.join != nil {
-		return nil, errf("Joins are not supported yet.")
+		entries, err := p.instantiateJoin(pl, next)
+		if err != nil {
+			return nil, err
+		}
+		pl.entry = entries
+		return pl, nil
 	}
 	src := p.sources[0]
 	entry, err := pl.sourceEntry(src, 0, next)

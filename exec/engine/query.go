@@ -39,12 +39,20 @@ func (e *Engine) Query(ctx context.Context, s *Session, text string) (*Cursor, e
 	if err != nil {
 		return nil, err
 	}
+	var c *Cursor
 	switch n := st.(type) {
 	case *ast.Select:
 		if n.Query.Emit == ast.EmitNone {
-			return e.pullQuery(ctx, s, n)
+			c, err = e.pullQuery(ctx, s, n)
+		} else {
+			c, err = e.pushQuery(ctx, s, n)
 		}
-		return e.pushQuery(ctx, s, n)
+		var ee *Error
+		if errors.As(err, &ee) {
+			locate(ee, pieces[0])
+			ee.Statement = pieces[0].Text
+		}
+		return c, err
 	case *ast.Print:
 		return e.print(ctx, n)
 	}

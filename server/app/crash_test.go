@@ -107,7 +107,7 @@ func crashTest(t *testing.T, partitions int) {
 	}
 	dir := t.TempDir()
 	c := startChild(t, dir)
-	c.ksql(`CREATE STREAM orders (orderId STRING KEY, customerId STRING, amount BIGINT) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=`+strconv.Itoa(partitions)+`);
+	c.ksql(`CREATE STREAM orders (orderId STRING KEY, customerId STRING, amount BIGINT) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=` + strconv.Itoa(partitions) + `);
 		CREATE TABLE totals AS SELECT customerId, COUNT(*) AS n, SUM(amount) AS total FROM orders GROUP BY customerId EMIT CHANGES;
 		CREATE STREAM odd AS SELECT orderId, customerId, amount FROM orders WHERE amount % 2 = 1;`)
 

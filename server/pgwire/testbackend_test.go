@@ -159,7 +159,7 @@ func (b *testBackend) Prepare(ctx context.Context, s *engine.Session, text strin
 		return &engine.Prepared{Tag: strings.Fields(up)[0]}, nil
 	}
 	push := strings.Contains(up, "EMIT CHANGES")
-	cols := usersCols
+	cols, _ := project(text, usersCols)
 	if strings.Contains(up, "PAGEVIEWS") || strings.Contains(up, "FEED") {
 		cols = pvCols
 	}
@@ -225,16 +225,45 @@ func (b *testBackend) QueryRows(ctx context.Context, s *engine.Session, text str
 		if limit >= 0 && len(rows) > limit {
 			rows = rows[:limit]
 		}
+		cols, idx := project(text, usersCols)
 		i := 0
-		return &testRows{cols: usersCols, next: func(context.Context) (engine.Row, error) {
+		return &testRows{cols: cols, next: func(context.Context) (engine.Row, error) {
 			if i >= len(rows) {
 				return engine.Row{}, io.EOF
 			}
 			i++
-			return engine.Row{Values: rows[i-1]}, nil
+			vals := make([]any, len(idx))
+			for j, k := range idx {
+				vals[j] = rows[i-1][k]
+			}
+			return engine.Row{Values: vals}, nil
 		}}, nil
 	}
 	return nil, &engine.Error{SQLState: "42P01", Msg: "unknown source in: " + text}
+}
+
+var reSelectList = regexp.MustCompile(`(?is)^\s*SELECT\s+(.*?)\s+FROM\s`)
+
+// project picks the columns named in the select list (all for *).
+func project(text string, all []engine.Column) ([]engine.Column, []int) {
+	m := reSelectList.FindStringSubmatch(text)
+	var cols []engine.Column
+	var idx []int
+	if m == nil || strings.TrimSpace(m[1]) == "*" {
+		for i := range all {
+			idx = append(idx, i)
+		}
+		return all, idx
+	}
+	for _, name := range strings.Split(m[1], ",") {
+		name = strings.TrimSpace(name)
+		for i, c := range all {
+			if strings.EqualFold(c.Name, name) {
+				cols, idx = append(cols, c), append(idx, i)
+			}
+		}
+	}
+	return cols, idx
 }
 
 type testRows struct {

@@ -128,6 +128,10 @@ func (b *fakeBackend) Query(ctx context.Context, s *engine.Session, text string)
 	b.remember(s)
 	up := strings.ToUpper(text)
 	switch {
+	case strings.HasPrefix(strings.TrimSpace(up), "PRINT"):
+		return sliceCursor("print_1", []engine.Column{{Name: "RECORD", Type: types.StringType}}, true, [][]any{
+			{"rowtime: 2021/03/04 10:15:30.123 Z, key: a, value: {\"V\":1}, partition: 0"},
+			{"rowtime: 2021/03/04 10:15:31.000 Z, key: b, value: <null>, partition: 0"}}, ""), nil
 	case strings.Contains(up, "BADQ"):
 		return nil, &engine.Error{Code: 40001, Msg: "line 1:15: SELECT column 'X' cannot be resolved."}
 	case strings.Contains(up, "STREAMPULL"):

@@ -162,6 +162,10 @@ func (s *server) runQuery(w http.ResponseWriter, r *http.Request, sess *engine.S
 	}
 	defer cur.Close()
 
+	if isPrint(text) {
+		s.streamPrint(w, r, cur, mt)
+		return
+	}
 	id := cur.ID
 	if id == "" {
 		id = s.queries.next()
@@ -199,6 +203,55 @@ func (s *server) runQuery(w http.ResponseWriter, r *http.Request, sess *engine.S
 		}
 	}
 	_ = sw.end()
+}
+
+// streamPrint writes PRINT output as ksqlDB does: one plain text line per record
+// ("rowtime: ..., key: ..., value: ..., partition: ..."), no header, each flushed at once; an
+// error ends the output with a JSON error line.
+func (s *server) streamPrint(w http.ResponseWriter, r *http.Request, cur *engine.Cursor, mt string) {
+	ctx := r.Context()
+	w.Header().Set("Content-Type", mt)
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	if flush(rc) != nil {
+		return
+	}
+	var buf []byte
+	for {
+		row, err := cur.Next(ctx)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				ae := fromError(err, "")
+				s.logServerError(r, ae)
+				if b, merr := marshalJSON(ae.body()); merr == nil {
+					_, _ = w.Write(append(b, '\n'))
+					_ = flush(rc)
+				}
+			}
+			return
+		}
+		buf = buf[:0]
+		for i, v := range row.Values {
+			if i > 0 {
+				buf = append(buf, ", "...)
+			}
+			if str, ok := v.(string); ok {
+				buf = append(buf, str...)
+			} else {
+				buf = appendValue(buf, v, nil)
+			}
+		}
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return
+		}
+		if flush(rc) != nil {
+			return
+		}
+	}
 }
 
 // streamWriter writes one query response in one of the three formats.
