@@ -62,3 +62,9 @@ func (c *Cursor) Close() {
 		c.close()
 	}
 }
+
+// NewCursor builds a cursor from functions; servers' tests use it to serve rows without an
+// engine. next returns io.EOF at the end; final and close may be nil.
+func NewCursor(id string, cols []Column, push bool, next func(ctx context.Context) (Row, error), final func() string, close func()) *Cursor {
+	return &Cursor{ID: id, Columns: cols, Push: push, next: next, final: final, close: close}
+}

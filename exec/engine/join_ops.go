@@ -164,6 +164,15 @@ func (op *joinOp) combine(l, r *eval.Rec, key any, ts int64) *eval.Rec {
 	return out
 }
 
+// withTrigger copies the triggering record's metadata (partition, offset, headers) onto an output
+// row, as Kafka Streams forwards join results in the context of the record being processed.
+func withTrigger(out, trig *eval.Rec) *eval.Rec {
+	if out != nil && trig != nil {
+		out.Partition, out.Offset, out.Headers = trig.Partition, trig.Offset, trig.Headers
+	}
+	return out
+}
+
 // joined applies the join type: the result row, or nil when a required side is missing.
 func (op *joinOp) joined(l, r *eval.Rec, key any, ts int64) *eval.Rec {
 	switch op.s.typ {
@@ -381,7 +390,7 @@ func (op *joinOp) pushStream(side int, c *change) error {
 				return err
 			}
 		}
-		if err := op.emit(&change{new: op.combine(l, rr, kv, ots)}); err != nil {
+		if err := op.emit(&change{new: withTrigger(op.combine(l, rr, kv, ots), r)}); err != nil {
 			return err
 		}
 	}
@@ -550,7 +559,7 @@ func (op *joinOp) pushLookupStream(c *change) error {
 		return err
 	}
 	if j := op.joined(r, t, kv, r.Ts); j != nil {
-		return op.emit(&change{new: j})
+		return op.emit(&change{new: withTrigger(j, r)})
 	}
 	return nil
 }
@@ -599,7 +608,7 @@ func (op *joinOp) pushTable(side int, c *change) error {
 	} else {
 		nj, oj = op.joined(o, c.new, kv, ts), op.joined(o, old, kv, ts)
 	}
-	return op.emit(&change{new: nj, old: oj})
+	return op.emit(&change{new: withTrigger(nj, r), old: oj})
 }
 
 // --- foreign key -----------------------------------------------------------------------------
@@ -700,7 +709,7 @@ func (op *joinOp) pushFKLeft(c *change) error {
 	if j == nil && prev == nil {
 		prev = op.combine(newL, nil, nil, ts)
 	}
-	return op.emit(&change{new: j, old: prev})
+	return op.emit(&change{new: withTrigger(j, r), old: prev})
 }
 
 // pushFKRight handles a right-table change: every subscribed left row is re-joined (in left
@@ -743,7 +752,7 @@ func (op *joinOp) pushFKRight(c *change) error {
 		if l == nil {
 			continue
 		}
-		nj, oj := op.joined(l, c.new, nil, ts), op.joined(l, oldR, nil, ts)
+		nj, oj := withTrigger(op.joined(l, c.new, nil, ts), r), op.joined(l, oldR, nil, ts)
 		if nj == nil && oj == nil {
 			oj = op.combine(l, nil, nil, ts)
 		}

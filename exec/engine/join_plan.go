@@ -506,7 +506,7 @@ func (p *queryPlan) resolveOnRefs(x ast.Expr, upto int) error {
 		if c.Qualifier != "" {
 			i := p.sourceByAlias(c.Qualifier)
 			if i < 0 || i > upto || !p.sourceHas(i, c.Name) {
-				err = errf("JOIN ON column '%s.%s' cannot be resolved.", c.Qualifier, c.Name)
+				err = errAtf(c, "JOIN ON column '%s.%s' cannot be resolved.", c.Qualifier, c.Name)
 			}
 			return
 		}
@@ -521,16 +521,24 @@ func (p *queryPlan) resolveOnRefs(x ast.Expr, upto int) error {
 		}
 		switch {
 		case len(found) == 0:
-			err = errf("JOIN ON column '%s' cannot be resolved.", c.Name)
+			err = errAtf(c, "JOIN ON column '%s' cannot be resolved.", c.Name)
 		case len(found) > 1:
 			var names []string
 			for _, i := range found {
 				names = append(names, p.sources[i].alias+"."+c.Name)
 			}
-			err = errf("Exception while preparing statement: Column '%s' is ambiguous. Could be %s.", c.Name, joinOr(names))
+			err = errAtf(c, "Exception while preparing statement: Column '%s' is ambiguous. Could be %s.", c.Name, joinOr(names))
 		}
 	})
 	return err
+}
+
+// errAtf is a statement error positioned at x (the engine names the position in the message).
+func errAtf(x ast.Expr, format string, args ...any) *Error {
+	e := errf(format, args...)
+	pos := x.ExprPos()
+	e.Line, e.Col = pos.Line, pos.Col
+	return e
 }
 
 func joinOr(ns []string) string {
@@ -579,7 +587,7 @@ func (p *queryPlan) sourcesOf(x ast.Expr) map[int]bool {
 // bareColumn returns the column x is, when x is a plain (qualified) source column.
 func (p *queryPlan) bareColumn(x ast.Expr) *colID {
 	c, ok := x.(*ast.ColumnRef)
-	if !ok || c.Qualifier == "" || eval.IsPseudo(c.Name) {
+	if !ok || c.Qualifier == "" {
 		return nil
 	}
 	i := p.sourceByAlias(c.Qualifier)
@@ -593,7 +601,7 @@ func (p *queryPlan) bareColumn(x ast.Expr) *colID {
 // plain source column.
 func (p *queryPlan) resolveRef(x ast.Expr) *colID {
 	c, ok := x.(*ast.ColumnRef)
-	if !ok || eval.IsPseudo(c.Name) {
+	if !ok || (c.Qualifier == "" && eval.IsPseudo(c.Name)) {
 		return nil
 	}
 	if c.Qualifier != "" {

@@ -488,6 +488,12 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 		return pp.limit < 0 || len(rows) < pp.limit
 	}
 	final := ""
+	if reader == nil {
+		// ksqlDB marks key columns only in table pull-query headers.
+		for i := range pp.cols {
+			pp.cols[i].Key = false
+		}
+	}
 	if reader != nil {
 		err = reader.Scan(matTable, nil, nil, func(k, v []byte) bool {
 			if len(v) < 8 {

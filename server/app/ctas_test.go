@@ -70,7 +70,7 @@ func TestCTASPullQueryRESTPsqlPgx(t *testing.T) {
 	t.Run("psql", func(t *testing.T) {
 		needPsql(t)
 		s := s.on(t)
-		want := ` customerid | total 
+		want := ` CUSTOMERID | TOTAL 
 ------------+-------
  c1         | 125.5
 (1 row)

@@ -54,10 +54,10 @@ func CursorRows(c *engine.Cursor) Rows { return cursorRows{c} }
 
 type cursorRows struct{ c *engine.Cursor }
 
-func (r cursorRows) Columns() []engine.Column                      { return r.c.Columns }
-func (r cursorRows) Push() bool                                    { return r.c.Push }
+func (r cursorRows) Columns() []engine.Column                     { return r.c.Columns }
+func (r cursorRows) Push() bool                                   { return r.c.Push }
 func (r cursorRows) Next(ctx context.Context) (engine.Row, error) { return r.c.Next(ctx) }
-func (r cursorRows) Close()                                        { r.c.Close() }
+func (r cursorRows) Close()                                       { r.c.Close() }
 
 // sliceRows is a finished result (intercepted statements, engine tabular results).
 type sliceRows struct {

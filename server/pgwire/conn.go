@@ -35,15 +35,15 @@ type conn struct {
 	gone   chan struct{} // closed by the reader on EOF, read error or Terminate
 	done   chan struct{} // closed when run returns: stops the reader
 
-	pid, secret              uint32
-	user, database, appName  string
-	sess                     *engine.Session
-	params                   map[string]string // PostgreSQL session variables, lower-case names
-	tx                       byte              // 'I', 'T' or 'E'
-	stmts                    map[string]*stmt
-	portals                  map[string]*portal
-	cursors                  map[string]*sqlCursor
-	ignoreTillSync           bool
+	pid, secret             uint32
+	user, database, appName string
+	sess                    *engine.Session
+	params                  map[string]string // PostgreSQL session variables, lower-case names
+	tx                      byte              // 'I', 'T' or 'E'
+	stmts                   map[string]*stmt
+	portals                 map[string]*portal
+	cursors                 map[string]*sqlCursor
+	ignoreTillSync          bool
 
 	mu         sync.Mutex
 	stmtCancel context.CancelFunc // guarded by mu: cancels the running statement

@@ -50,7 +50,7 @@ type stmt struct {
 type localResult struct {
 	cols []engine.Column
 	rows [][]any
-	tag  string   // without a row count for SELECT/SHOW: "SELECT" gets " n" appended
+	tag  string      // without a row count for SELECT/SHOW: "SELECT" gets " n" appended
 	ps   [][2]string // ParameterStatus to report after the command
 	noti *pgproto3.NoticeResponse
 }

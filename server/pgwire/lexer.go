@@ -181,7 +181,7 @@ func lex(text string) ([]token, error) {
 }
 
 // scanQuoted reads a quoted token starting at text[i] == q. A doubled quote is an escaped
-// quote; with backslash (E'' strings) \n, \t, \\ and \' are escapes too.
+// quote; with backslash (E” strings) \n, \t, \\ and \' are escapes too.
 func scanQuoted(text string, i int, q byte, backslash bool) (string, int, error) {
 	var sb strings.Builder
 	j := i + 1

@@ -359,15 +359,30 @@ func invalidInput(oid uint32, s string) error {
 }
 
 func pgTypeNameOf(oid uint32) string {
-	for name, o := range pgTypeOIDs {
-		if o == oid && name != "int" && name != "double" && name != "float" && name != "string" && name != "bytes" && name != "decimal" {
-			return name
-		}
+	switch oid {
+	case oidBool:
+		return "boolean"
+	case oidInt2:
+		return "smallint"
+	case oidInt4:
+		return "integer"
+	case oidInt8:
+		return "bigint"
+	case oidOid:
+		return "oid"
+	case oidFloat4:
+		return "real"
+	case oidFloat8:
+		return "double precision"
+	case oidNumeric:
+		return "numeric"
+	case oidBytea:
+		return "bytea"
 	}
 	return strconv.Itoa(int(oid))
 }
 
-// quoteString renders s as a SQL string literal ('' doubles a quote; backslashes are literal in
+// quoteString renders s as a SQL string literal (” doubles a quote; backslashes are literal in
 // both ksqlDB and standard_conforming_strings PostgreSQL).
 func quoteString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"

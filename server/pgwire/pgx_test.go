@@ -177,10 +177,6 @@ func TestPgxPushLive(t *testing.T) {
 	conn := pgxConnect(t, srv.URL("alice"), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rows, err := conn.Query(ctx, "SELECT * FROM feed EMIT CHANGES")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Each row must reach the client before the next one is even produced (pgx's Query
 	// itself returns only once the first row is there).
 	ack := make(chan struct{})
@@ -193,6 +189,10 @@ func TestPgxPushLive(t *testing.T) {
 		}
 	}()
 	defer close(ack)
+	rows, err := conn.Query(ctx, "SELECT * FROM feed EMIT CHANGES")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := int64(1); i <= 3; i++ {
 		if !rows.Next() {
 			t.Fatalf("row %d: %v", i, rows.Err())

@@ -27,7 +27,7 @@ import (
 //
 // Statements mentioning BOOM fail with an engine error positioned at BOOM.
 type testBackend struct {
-	interval time.Duration
+	interval atomic.Int64 // nanoseconds between PAGEVIEWS rows
 	feed     chan engine.Row
 	open     atomic.Int32 // push queries not yet closed
 	started  atomic.Int32 // push queries started
@@ -37,7 +37,9 @@ type testBackend struct {
 }
 
 func newTestBackend() *testBackend {
-	return &testBackend{interval: 20 * time.Millisecond, feed: make(chan engine.Row)}
+	b := &testBackend{feed: make(chan engine.Row)}
+	b.interval.Store(int64(20 * time.Millisecond))
+	return b
 }
 
 var _ pgwire.RowsQuerier = (*testBackend)(nil)
@@ -202,7 +204,7 @@ func (b *testBackend) QueryRows(ctx context.Context, s *engine.Session, text str
 					}
 				}
 				select {
-				case <-time.After(b.interval):
+				case <-time.After(time.Duration(b.interval.Load())):
 				case <-ctx.Done():
 					return engine.Row{}, ctx.Err()
 				}
@@ -273,8 +275,8 @@ type testRows struct {
 	close func()
 }
 
-func (r *testRows) Columns() []engine.Column                      { return r.cols }
-func (r *testRows) Push() bool                                    { return r.push }
+func (r *testRows) Columns() []engine.Column                     { return r.cols }
+func (r *testRows) Push() bool                                   { return r.push }
 func (r *testRows) Next(ctx context.Context) (engine.Row, error) { return r.next(ctx) }
 func (r *testRows) Close() {
 	if r.close != nil {

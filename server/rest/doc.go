@@ -11,12 +11,13 @@
 //
 // # Layers
 //
-//	router.go     chi routes, auth and panic middleware, 404/405
+//	backend.go    the Backend interface (*engine.Engine implements it)
+//	router.go     Config, New, NewServer; chi routes, auth and panic middleware, 404/405
 //	request.go    body limits, strict JSON decoding, sessions built from request properties
 //	negotiate.go  Accept header (q-values) -> response media type
 //	errors.go     generic_error / statement_error bodies; engine errors -> HTTP status
 //	ksql.go       POST /ksql
-//	query.go      POST /query, /query-stream, /close-query and the three stream writers
+//	query.go      POST /query, /query-stream, /close-query; the three stream writers; PRINT
 //	inserts.go    POST /inserts-stream (full duplex: acks stream back while rows arrive)
 //	info.go       /info, /healthcheck, /status, /clusterStatus, /is_valid_property
 //	encode.go     SQL values -> JSON as ksqlDB's REST mapper prints them
