@@ -422,6 +422,7 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 	}
 	src := pp.src
 	var reader interface {
+		Get(table string, key []byte) ([]byte, bool, error)
 		Scan(table string, from, to []byte, fn func(key, value []byte) bool) error
 	}
 	if src.Kind == ast.Table {
@@ -495,13 +496,40 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 		}
 	}
 	if reader != nil {
-		err = reader.Scan(matTable, nil, nil, func(k, v []byte) bool {
+		visit := func(k, v []byte) bool {
 			if len(v) < 8 {
 				return true
 			}
 			ts := int64(binary.BigEndian.Uint64(v[:8]))
 			return add(k, v[8:], ts, 0, 0)
-		})
+		}
+		if keys, ok := pullKeys(n.Query.Where, src); ok {
+			// Point lookups: the WHERE clause names the keys, so read only those.
+			for _, k := range keys {
+				if src.windowed() {
+					from, to := windowedKeyRange(k, src.WindowType == ast.Session)
+					if err = reader.Scan(matTable, from, to, func(kk, v []byte) bool {
+						if len(kk) != len(to)-1 {
+							return true
+						}
+						return visit(kk, v)
+					}); err != nil {
+						break
+					}
+					continue
+				}
+				v, found, gerr := reader.Get(matTable, k)
+				if gerr != nil {
+					err = gerr
+					break
+				}
+				if found && !visit(k, v) {
+					break
+				}
+			}
+		} else {
+			err = reader.Scan(matTable, nil, nil, visit)
+		}
 	} else {
 		final = "Query Completed"
 		err = e.scanTopic(ctx, src.Topic, func(r *storage.Record) bool {

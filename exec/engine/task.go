@@ -128,6 +128,27 @@ func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, 
 			}
 		}
 	}
+	// Pin every sink partition's high-water mark before producing anything, so a crash before
+	// the first regular commit still lets recovery cut the uncommitted output.
+	if exclusive && !t.matOnly {
+		if info, err := e.log.DescribeTopic(ctx, sink.Topic); err == nil {
+			pinned := false
+			for _, pi := range info.Partitions {
+				if _, ok := committed["out:"+strconv.Itoa(int(pi.Partition))]; !ok {
+					t.hwm[pi.Partition] = pi.EndOffset
+					pinned = true
+				} else {
+					t.hwm[pi.Partition] = committed["out:"+strconv.Itoa(int(pi.Partition))]
+				}
+			}
+			if pinned {
+				t.dirty = true
+				if err := t.commit(); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	qi.task = t
 	if !e.cfg.Deterministic {
 		tctx, cancel := context.WithCancel(e.ctx)

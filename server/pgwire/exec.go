@@ -338,6 +338,11 @@ func (c *conn) sendRows(ctx context.Context, p *portal, maxRows int, simple bool
 	if p.rows == nil {
 		return nil
 	}
+	if p.rows.push {
+		// A push query may wait a long time for its first row: let the client see the
+		// descriptions (BindComplete, RowDescription, the hint notice) now.
+		c.flush()
+	}
 	sent := 0
 	var row pgproto3.DataRow
 	for {

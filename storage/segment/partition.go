@@ -659,6 +659,12 @@ func (p *Partition) Read(offset int64, limit int) ([]storage.Record, error) {
 		}
 		offset = next
 	}
+	// A batch appended after end was loaded may already be visible in the segment; returning
+	// it would hand the caller a next offset beyond end, which the next Read rejects as out of
+	// range. Keep the read consistent with the end it started from.
+	for len(out) > 0 && out[len(out)-1].Offset >= end {
+		out = out[:len(out)-1]
+	}
 	return out, nil
 }
 
