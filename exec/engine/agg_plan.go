@@ -169,7 +169,7 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		a.having = h
 	}
 	for _, it := range p.proj {
-		if eval.IsPseudo(it.name) {
+		if eval.IsPseudo(it.name) && p.persistent {
 			return errf("Reserved column name in select: `%s`. Please remove or alias the column.", it.name)
 		}
 	}
@@ -192,11 +192,11 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		p.proj[found].isKey = true
 		p.keyIdx = append(p.keyIdx, found)
 	}
-	if len(missing) > 0 {
+	if len(missing) > 0 && p.persistent {
 		return errf("The query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).",
 			p.sinkName, pluralize("grouping expression", len(missing)), joinNames(missing), strings.Join(missing, ", "))
 	}
-	return p.finishSchema(true)
+	return p.finishSchema(p.persistent)
 }
 
 // checkFunctionsExist reports the first call to an unknown function, before other checks

@@ -218,6 +218,7 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 		}
 		if old != nil {
 			old.Ts = rec.Timestamp
+			old.WinStart, old.WinEnd = ws, we
 		}
 		return next.push(&change{new: nr, old: old})
 	}, nil
@@ -305,6 +306,32 @@ type projectNode struct {
 	having   *eval.Expr
 }
 
+// tombstoneVals are a push query's columns for a deleted row: key columns and window bounds
+// keep their values, everything else is NULL.
+func (n *projectNode) tombstoneVals(r *eval.Rec) []any {
+	vals := make([]any, len(n.p.proj))
+	for i, it := range n.p.proj {
+		keep := it.isKey
+		if ref, ok := it.ast.(*ast.ColumnRef); ok && (ref.Name == eval.WindowStart || ref.Name == eval.WindowEnd) {
+			keep = true
+		}
+		if keep && it.expr != nil {
+			if v, err := it.expr.Eval(r); err == nil {
+				vals[i] = v
+			}
+		}
+	}
+	return vals
+}
+
+func (n *projectNode) tomb(r *eval.Rec) *outRec {
+	o := &outRec{key: n.keyOf(r), tombstone: true, ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition}
+	if n.ordered {
+		o.vals = n.tombstoneVals(r)
+	}
+	return o
+}
+
 func (n *projectNode) keyOf(r *eval.Rec) []any {
 	key := make([]any, len(n.p.keyIdx))
 	for i, idx := range n.p.keyIdx {
@@ -322,7 +349,7 @@ func (n *projectNode) push(c *change) error {
 		if c.old == nil || !n.table {
 			return nil
 		}
-		return n.emit(&outRec{key: n.keyOf(c.old), tombstone: true, ts: c.old.Ts, windowed: n.windowed, session: n.session, winStart: c.old.WinStart, winEnd: c.old.WinEnd, partition: c.old.Partition})
+		return n.emit(n.tomb(c.old))
 	}
 	r := c.new
 	if c.tomb {
@@ -338,7 +365,7 @@ func (n *projectNode) push(c *change) error {
 			if ov, err := n.having.Eval(c.old); err != nil || ov != true {
 				return nil
 			}
-			return n.emit(&outRec{key: n.keyOf(r), tombstone: true, ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition})
+			return n.emit(n.tomb(r))
 		}
 	}
 	if n.p.hasTableFns {

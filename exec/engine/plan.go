@@ -53,6 +53,7 @@ type queryPlan struct {
 	pushMode bool
 	// windowedSource: the single source has windowed keys, so WINDOWSTART/WINDOWEND exist.
 	windowedSource bool
+	persistent     bool
 }
 
 // planQuery binds q against the catalog. sinkName names the result for messages.
@@ -86,6 +87,14 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 		}
 		return nil, errf("WINDOW clause requires a GROUP BY clause.")
 	}
+	if !persistent && len(q.GroupBy) == 0 && hasAggregate(q) {
+		// A push query may aggregate over the whole stream: one group for every row.
+		cp := *q
+		cp.GroupBy = []ast.Expr{&ast.BoolLit{Val: true}}
+		q = &cp
+		p.q = q
+	}
+	p.persistent = persistent
 	names, err := projectionNames(q, p.inCols)
 	if err != nil {
 		return nil, err
@@ -260,7 +269,22 @@ func (e *Engine) planProjection(p *queryPlan, scope *eval.Scope, names []string,
 			if it.Qualifier != "" && !p.hasQualifier(it.Qualifier) {
 				return errf("'%s' is not a valid stream/table name or alias.", it.Qualifier)
 			}
-			for _, c := range p.expandStar(it, scope.Cols) {
+			nkeys := 0
+			if len(p.sources) == 1 {
+				nkeys = len(p.sources[0].src.keyCols())
+			}
+			for ci, c := range p.expandStar(it, scope.Cols) {
+				if ci == nkeys && p.windowedSource && !persistent && p.partition == nil {
+					// Push queries over windowed sources show the window after the key.
+					for _, wn := range []string{eval.WindowStart, eval.WindowEnd} {
+						ref := &ast.ColumnRef{Name: wn}
+						x, err := eval.Compile(ref, scope)
+						if err != nil {
+							return err
+						}
+						p.proj = append(p.proj, projItem{name: wn, expr: x, ast: ref})
+					}
+				}
 				ref := &ast.ColumnRef{Qualifier: c.Qualifier, Name: c.Name}
 				x, err := eval.Compile(ref, scope)
 				if err != nil {

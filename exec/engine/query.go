@@ -136,18 +136,7 @@ func (e *Engine) pushQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 	count := 0
 	limitHit := false
 	emit := func(o *outRec) error {
-		r := Row{Values: o.vals}
-		if o.tombstone {
-			r.Tombstone = true
-			r.Values = make([]any, len(plan.proj))
-			k := 0
-			for i, it := range plan.proj {
-				if it.isKey && k < len(o.key) {
-					r.Values[i] = o.key[k]
-					k++
-				}
-			}
-		}
+		r := Row{Values: o.vals, Tombstone: o.tombstone}
 		select {
 		case rows <- r:
 		case <-qctx.Done():
@@ -231,6 +220,11 @@ func (e *Engine) pushQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 		wg.Wait()
 	}()
 	c := &Cursor{ID: id, Columns: pushColumns(plan), Push: true, sql: n.Text}
+	if limit == 0 {
+		cancel()
+		<-done
+		return staticCursor(id, c.Columns, nil, "Limit Reached"), nil
+	}
 	var once sync.Once
 	c.close = func() {
 		once.Do(func() {

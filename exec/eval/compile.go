@@ -320,11 +320,7 @@ func compileBinary(n *ast.BinaryOp, s *Scope) (*Expr, error) {
 		return concatExpr(l, r), nil
 	}
 	if l.Type == nil || r.Type == nil {
-		t := l.Type
-		if t == nil {
-			t = r.Type
-		}
-		return constExpr(t, nil), nil
+		return nil, errAt(n, "Error processing expression: %s. Arithmetic on types %s and %s are not supported.", Text(n), nullName(l.Type), nullName(r.Type))
 	}
 	fn, rt, err := types.ArithFunc(n.Op, l.Type, r.Type)
 	if err != nil {
@@ -342,6 +338,13 @@ func compileBinary(n *ast.BinaryOp, s *Scope) (*Expr, error) {
 		}
 		return fn(a, b)
 	}}, nil
+}
+
+func nullName(t *types.Type) string {
+	if t == nil {
+		return "null"
+	}
+	return t.String()
 }
 
 func concatExpr(l, r *Expr) *Expr {
