@@ -209,6 +209,11 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 			return nil, err
 		}
 		col := types.Column{Name: c.Name, Type: t}
+		if c.Key {
+			if err := checkKeyType(c.Name, t); err != nil {
+				return nil, err
+			}
+		}
 		switch {
 		case c.Key:
 			col.Namespace = types.KeyColumn

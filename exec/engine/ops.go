@@ -51,12 +51,6 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 				if c.tomb {
 					return inner.push(&change{new: r, tomb: true})
 				}
-				if pp.null {
-					r.Vals = r.Vals[:0]
-					for i := range p.inCols {
-						r.Vals = append(r.Vals, c.new.Vals[i])
-					}
-				}
 				return inner.push(&change{new: r})
 			})
 		}
@@ -325,7 +319,7 @@ func (n *projectNode) tombstoneVals(r *eval.Rec) []any {
 }
 
 func (n *projectNode) tomb(r *eval.Rec) *outRec {
-	o := &outRec{key: n.keyOf(r), tombstone: true, ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition}
+	o := &outRec{key: n.keyOf(r), tombstone: true, ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition, nullKeyObject: n.p.partition != nil}
 	if n.ordered {
 		o.vals = n.tombstoneVals(r)
 	}
@@ -353,7 +347,7 @@ func (n *projectNode) push(c *change) error {
 	}
 	r := c.new
 	if c.tomb {
-		return n.emit(&outRec{key: n.keyOf(r), tombstone: true, ts: r.Ts, partition: r.Partition})
+		return n.emit(n.tomb(r))
 	}
 	if n.having != nil {
 		v, err := n.having.Eval(r)

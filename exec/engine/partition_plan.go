@@ -26,6 +26,14 @@ func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) err
 	pp := &partitionPlan{}
 	promoted := map[int]bool{}
 	gen := 0
+	if len(p.q.PartitionBy) == 0 {
+		return errf("PARTITION BY requires at least one expression")
+	}
+	for _, pe := range p.q.PartitionBy {
+		if _, isNull := pe.(*ast.NullLit); isNull && len(p.q.PartitionBy) > 1 {
+			return errf("Cannot PARTITION BY multiple columns including NULL")
+		}
+	}
 	for _, pe := range p.q.PartitionBy {
 		if _, ok := pe.(*ast.NullLit); ok && len(p.q.PartitionBy) == 1 {
 			pp.null = true

@@ -111,7 +111,7 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 		if hasAggregate(q) {
 			return nil, errf("Use of aggregate function %s requires a GROUP BY clause.", firstAggregate(q))
 		}
-		if len(q.PartitionBy) > 0 {
+		if q.PartitionBy != nil {
 			if err := e.planPartition(p, scope, names); err != nil {
 				return nil, err
 			}
@@ -406,6 +406,11 @@ func (p *queryPlan) finishSchema(persistent bool) error {
 	for _, i := range p.keyIdx {
 		it := p.proj[i]
 		seen[it.name] = true
+		if persistent {
+			if err := checkKeyType(it.name, it.typ()); err != nil {
+				return err
+			}
+		}
 		s.Columns = append(s.Columns, types.Column{Name: it.name, Type: it.typ(), Namespace: types.KeyColumn})
 	}
 	nvals := 0
@@ -424,6 +429,15 @@ func (p *queryPlan) finishSchema(persistent bool) error {
 		return errf("The projection contains no value columns.")
 	}
 	p.outSchema = s
+	return nil
+}
+
+// checkKeyType rejects key columns containing maps: map serialization order is not stable, so
+// equal keys could land in different partitions.
+func checkKeyType(name string, t *types.Type) error {
+	if containsMap(t) {
+		return errf("Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: `%s`. Column type: %s. See https://github.com/confluentinc/ksql/issues/6621 for more.", name, t)
+	}
 	return nil
 }
 
