@@ -118,6 +118,16 @@ func encodeLogical(v any, f serde.Format, cols []types.Column, isKey bool) ([]by
 			return nil, err
 		}
 		return codec.Encode([]any{val})
+	case "PROTOBUF_NOSR":
+		vals, err := serde.RowFromJSON(v, cols)
+		if err != nil {
+			return nil, err
+		}
+		codec, err := serde.NewCodec(f, cols, isKey)
+		if err != nil {
+			return nil, err
+		}
+		return codec.Encode(vals)
 	}
 	return rawLogical(v)
 }
@@ -202,6 +212,16 @@ func decodeLogical(b []byte, f serde.Format, cols []types.Column, isKey bool) an
 			return vals[0]
 		}
 		return tree
+	case "PROTOBUF_NOSR":
+		codec, err := serde.NewCodec(f, cols, isKey)
+		if err != nil {
+			return rawDecode(b)
+		}
+		vals := make([]any, len(cols))
+		if err := codec.Decode(b, vals); err != nil {
+			return base64.StdEncoding.EncodeToString(b)
+		}
+		return serde.RowToJSON(vals, cols)
 	}
 	return rawDecode(b)
 }

@@ -310,19 +310,19 @@ type pullPlan struct {
 func (e *Engine) planPull(q *ast.Query, props map[string]string) (*pullPlan, error) {
 	ref, ok := q.From.(*ast.SourceRef)
 	if !ok {
-		return nil, errf("Pull queries don't support JOIN clauses.\nAdd EMIT CHANGES if you intended to issue a push query.")
+		return nil, errf("Pull queries don't support JOIN clauses."+pullHint)
 	}
 	if q.Window != nil {
-		return nil, errf("Pull queries don't support WINDOW clauses.\nAdd EMIT CHANGES if you intended to issue a push query.")
+		return nil, errf("Pull queries don't support WINDOW clauses."+pullHint)
 	}
 	if len(q.GroupBy) > 0 {
-		return nil, errf("Pull queries don't support GROUP BY clauses.\nAdd EMIT CHANGES if you intended to issue a push query.")
+		return nil, errf("Pull queries don't support GROUP BY clauses."+pullHint)
 	}
 	if len(q.PartitionBy) > 0 {
-		return nil, errf("Pull queries don't support PARTITION BY clauses.\nAdd EMIT CHANGES if you intended to issue a push query.")
+		return nil, errf("Pull queries don't support PARTITION BY clauses."+pullHint)
 	}
 	if q.Having != nil {
-		return nil, errf("Pull queries don't support HAVING clauses.\nAdd EMIT CHANGES if you intended to issue a push query.")
+		return nil, errf("Pull queries don't support HAVING clauses."+pullHint)
 	}
 	src, err := e.lookupSource(ref.Name)
 	if err != nil {
@@ -347,17 +347,34 @@ func (e *Engine) planPull(q *ast.Query, props map[string]string) (*pullPlan, err
 			}
 		})
 	}
-	check(q.Where)
 	for _, it := range q.Select {
 		check(it.Expr)
 	}
 	if bad != "" {
-		return nil, errf("Pull queries don't support %s in SELECT clauses.", bad)
+		return nil, errf("Pull queries don't support the following columns in SELECT clauses: `%s`", bad)
+	}
+	check(q.Where)
+	if bad != "" {
+		return nil, errf("Pull queries don't support the following columns in WHERE clauses: `%s`", bad)
+	}
+	if src.Kind == ast.Table && q.Where != nil {
+		if err := checkPullKeyLiterals(q.Where, src); err != nil {
+			return nil, err
+		}
+		if v := strings.ToLower(props["ksql.query.pull.table.scan.enabled"]); v == "false" {
+			if err := validatePullWhere(q.Where, src); err != nil {
+				return nil, err
+			}
+		}
 	}
 	rowtime := &eval.Scope{Cols: scopeCols, Pseudo: true, Config: props}
 	if q.Where != nil {
 		w, err := eval.Compile(q.Where, rowtime)
 		if err != nil {
+			if ee, ok := wrapExprErr("WHERE", err).(*Error); ok && strings.HasPrefix(ee.Msg, "Error in WHERE") {
+				ee.Msg += "\nStatement: " + eval.Text(q.Where)
+				return nil, ee
+			}
 			return nil, wrapExprErr("WHERE", err)
 		}
 		pp.where = w

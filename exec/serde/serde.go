@@ -35,7 +35,7 @@ var ErrUnsupported = errors.New("unsupported format")
 // Supported reports whether name is a format Sluice can read and write.
 func Supported(name string) bool {
 	switch strings.ToUpper(name) {
-	case "JSON", "DELIMITED", "KAFKA", "NONE":
+	case "JSON", "DELIMITED", "KAFKA", "NONE", "PROTOBUF_NOSR":
 		return true
 	}
 	return false
@@ -91,6 +91,8 @@ func NewCodec(f Format, cols []types.Column, isKey bool) (Codec, error) {
 			return nil, fmt.Errorf("The 'NONE' format can only be used when no columns are defined. Got: %s", ColList(cols, isKey))
 		}
 		return noneCodec{}, nil
+	case "PROTOBUF_NOSR":
+		return newProtobufCodec(cols), nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnsupported, f.Name)
 }
