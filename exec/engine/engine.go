@@ -24,8 +24,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluicedb/sluice/exec/serde"
 	"github.com/sluicedb/sluice/sql/ast"
 	"github.com/sluicedb/sluice/sql/parse"
+	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/state"
 	"github.com/sluicedb/sluice/storage"
 )
@@ -81,7 +83,40 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := e.replay(ctx); err != nil {
 		return nil, err
 	}
+	if !cfg.Deterministic {
+		if err := e.registerProcessingLog(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
+}
+
+// registerProcessingLog makes the processing log a stream users can query with SQL, as
+// ksqlDB's KSQL_PROCESSING_LOG is. It is built in, so it is not part of the command log.
+func (e *Engine) registerProcessingLog(ctx context.Context) error {
+	if _, ok := e.cat.sources[ProcessingLogTopic]; ok {
+		return nil
+	}
+	if err := e.ensureTopic(ctx, ProcessingLogTopic, 1); err != nil {
+		return err
+	}
+	msg := types.StructOf(
+		types.Field{Name: "TYPE", Type: types.StringType},
+		types.Field{Name: "QUERYID", Type: types.StringType},
+		types.Field{Name: "MESSAGE", Type: types.StringType},
+		types.Field{Name: "PARTITION", Type: types.IntType},
+		types.Field{Name: "OFFSET", Type: types.BigintType},
+	)
+	e.cat.sources[ProcessingLogTopic] = &source{
+		Name: ProcessingLogTopic, Kind: ast.Stream, Topic: ProcessingLogTopic, Partitions: 1,
+		Schema: &types.Schema{Columns: []types.Column{
+			{Name: "LOGGER", Type: types.StringType}, {Name: "LEVEL", Type: types.StringType},
+			{Name: "TIME", Type: types.BigintType}, {Name: "MESSAGE", Type: msg},
+		}},
+		KeyFormat: serde.Format{Name: "KAFKA"}, ValueFormat: serde.Format{Name: "JSON"},
+		SQL: "CREATE STREAM " + ProcessingLogTopic + " (built in)",
+	}
+	return nil
 }
 
 func (e *Engine) logf(format string, args ...any) {
@@ -385,10 +420,10 @@ func (e *Engine) commitInterval() time.Duration {
 // processingLog records a bad record or failed expression for a query; it never fails the query.
 func (e *Engine) processingLog(queryID string, err error, rec *storage.Record) {
 	e.procErrs.Add(1)
-	msg := map[string]any{"type": "RECORD_PROCESSING_ERROR", "queryId": queryID, "message": err.Error(), "level": "ERROR"}
+	msg := map[string]any{"TYPE": "RECORD_PROCESSING_ERROR", "QUERYID": queryID, "MESSAGE": err.Error()}
 	if rec != nil {
-		msg["partition"] = rec.Partition
-		msg["offset"] = rec.Offset
+		msg["PARTITION"] = rec.Partition
+		msg["OFFSET"] = rec.Offset
 	}
 	b, _ := json.Marshal(map[string]any{"LOGGER": "processing." + queryID, "LEVEL": "ERROR", "TIME": time.Now().UnixMilli(), "MESSAGE": msg})
 	_ = e.ensureTopic(context.Background(), ProcessingLogTopic, 1)

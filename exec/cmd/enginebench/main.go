@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ var (
 	partitions = flag.Int("partitions", 2, "partitions of the input topics")
 	batch      = flag.Int("batch", 5000, "records per Append")
 	timeout    = flag.Duration("timeout", 10*time.Minute, "give up after this long")
+	cpuprofile = flag.String("cpuprofile", "", "with -scenario: write a CPU profile of the scenario to this file")
+	memprofile = flag.String("memprofile", "", "with -scenario: write a heap (alloc) profile at the end of the scenario to this file")
+	commitMs   = flag.Int("commit-ms", 0, "ksql.streams.commit.interval.ms for the engine (0: the engine's default)")
 )
 
 func main() {
@@ -64,6 +68,27 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memprofile != "" {
+		defer func() {
+			f, err := os.Create(*memprofile)
+			if err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	var err error
 	switch *scenario {
 	case "csas":
@@ -76,6 +101,7 @@ func main() {
 		err = fmt.Errorf("unknown scenario %q", *scenario)
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintf(os.Stderr, "%s: %v\n", *scenario, err)
 		os.Exit(1)
 	}
@@ -102,7 +128,11 @@ func open(ctx context.Context) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := engine.Open(ctx, engine.Config{Log: lg, State: st, DefaultPartitions: *partitions,
+	var props map[string]string
+	if *commitMs > 0 {
+		props = map[string]string{"ksql.streams.commit.interval.ms": strconv.Itoa(*commitMs)}
+	}
+	e, err := engine.Open(ctx, engine.Config{Log: lg, State: st, DefaultPartitions: *partitions, Props: props,
 		Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "engine: "+f+"\n", a...) }})
 	if err != nil {
 		return nil, err
