@@ -37,8 +37,14 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 	q := p.q
 	a := &aggPlan{window: q.Window}
 	for _, g := range q.GroupBy {
-		if fc, ok := isAggregateCall(g); ok {
-			return errf("GROUP BY does not support aggregate functions: %s is an aggregate function.", fc.Name)
+		var aggName string
+		walkExpr(g, func(x ast.Expr) {
+			if fc, ok := isAggregateCall(x); ok && aggName == "" {
+				aggName = fc.Name
+			}
+		})
+		if aggName != "" {
+			return errf("GROUP BY does not support aggregate functions: %s is an aggregate function.", aggName)
 		}
 		if err := checkNoWindowBounds(g); err != nil {
 			return err
@@ -62,6 +68,18 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 			k := eval.Key(fc)
 			for _, c := range a.calls {
 				if c.key == k {
+					return
+				}
+			}
+			for _, arg := range fc.Args {
+				nested := ""
+				walkExpr(arg, func(y ast.Expr) {
+					if _, ok := isAggregateCall(y); ok && nested == "" {
+						nested = eval.Text(fc)
+					}
+				})
+				if nested != "" {
+					err = errf("Aggregate functions can not be nested: %s", nested)
 					return
 				}
 			}
@@ -140,10 +158,27 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		return nil, false, nil
 	}
 	var badItems []string
-	for i, it := range q.Select {
-		if it.Star {
-			return errf("SELECT * is not supported with GROUP BY")
+	var starItems []ast.SelectItem
+	for _, it := range q.Select {
+		if !it.Star {
+			starItems = append(starItems, it)
+			continue
 		}
+		for _, c := range p.expandStar(it, in.Cols) {
+			starItems = append(starItems, ast.SelectItem{Expr: &ast.ColumnRef{Name: c.Name}})
+		}
+	}
+	if len(starItems) != len(q.Select) {
+		cp := *q
+		cp.Select = starItems
+		q = &cp
+		p.q = q
+		var err error
+		if names, err = projectionNames(q, nil); err != nil {
+			return err
+		}
+	}
+	for i, it := range q.Select {
 		nonAgg = nil
 		x, err := eval.Compile(it.Expr, out)
 		if err != nil {
@@ -181,8 +216,10 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		found := -1
 		for i, it := range p.proj {
 			if !it.isKey && eval.Key(it.ast) == gk {
+				if found >= 0 {
+					return errf("The projection contains a key column more than once: `%s` and `%s`.", p.proj[found].name, it.name)
+				}
 				found = i
-				break
 			}
 		}
 		if found < 0 {

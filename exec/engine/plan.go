@@ -109,6 +109,18 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 			return nil, errf("HAVING clause requires a GROUP BY clause.")
 		}
 		if hasAggregate(q) {
+			var plain []string
+			for _, it := range q.Select {
+				if it.Star {
+					continue
+				}
+				if _, isAgg := isAggregateCall(it.Expr); !isAgg {
+					plain = append(plain, eval.Text(it.Expr))
+				}
+			}
+			if len(plain) > 0 {
+				return nil, errf("Non-aggregate SELECT expression(s) not part of GROUP BY: %s\nEither add the column(s) to the GROUP BY or remove them from the SELECT.", strings.Join(plain, ", "))
+			}
 			return nil, errf("Use of aggregate function %s requires a GROUP BY clause.", firstAggregate(q))
 		}
 		if q.PartitionBy != nil {

@@ -946,6 +946,9 @@ func compileMap(n *ast.MapCtor, s *Scope) (*Expr, error) {
 		keys[i], vals[i] = k, v
 		kts, vts = append(kts, k.Type), append(vts, v.Type)
 	}
+	if len(n.Keys) == 0 {
+		return nil, errAt(n, "Map constructor cannot be empty. Please supply at least one key value pair (see https://github.com/confluentinc/ksql/issues/4239).")
+	}
 	kt, err := types.CommonType(kts...)
 	if err != nil {
 		return nil, errAt(n, "invalid map constructor: keys have incompatible types")
@@ -954,14 +957,11 @@ func compileMap(n *ast.MapCtor, s *Scope) (*Expr, error) {
 	if err != nil {
 		return nil, errAt(n, "invalid map constructor: values have incompatible types")
 	}
-	if len(n.Keys) == 0 {
-		return nil, errAt(n, "Map constructor cannot be empty. Please supply at least one key value pair (which can be NULL).")
-	}
 	if kt == nil {
-		kt = types.StringType
+		return nil, errAt(n, "Cannot construct a map with all NULL keys (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL key to the desired type.")
 	}
 	if vt == nil {
-		vt = types.StringType
+		return nil, errAt(n, "Cannot construct a map with all NULL values (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL value to the desired type.")
 	}
 	for i := range keys {
 		if keys[i], err = castTo(keys[i], kt, n.Keys[i]); err != nil {

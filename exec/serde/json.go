@@ -380,7 +380,11 @@ func AppendJSON(buf []byte, v any, t *types.Type) []byte {
 			}
 			ks, ok := k.(string)
 			if !ok {
-				ks = fmt.Sprint(k)
+				if k == nil {
+					ks = "null"
+				} else {
+					ks = string(AppendJSON(nil, k, nil))
+				}
 			}
 			buf = appendJSONString(buf, ks)
 			buf = append(buf, ':')

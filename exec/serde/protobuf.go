@@ -506,7 +506,50 @@ func pbDecodeMessage(b []byte, ts []*types.Type, vals []any) error {
 		}
 		b = b[n:]
 	}
+	for i, t := range ts {
+		if t.Kind == types.KindMap {
+			if m, ok := vals[i].(*types.Map); ok {
+				pbDedupeMap(m)
+			}
+		}
+	}
 	return nil
+}
+
+// pbDedupeMap keeps one entry per key, at the position of its first occurrence and with the
+// value of its last, as protobuf map semantics and types.Map.Put have it.
+func pbDedupeMap(m *types.Map) {
+	if len(m.Keys) < 2 {
+		return
+	}
+	seen := make(map[any]int, len(m.Keys))
+	keys, vals := m.Keys[:0], m.Vals[:0]
+	for i, k := range m.Keys {
+		v := m.Vals[i]
+		switch k.(type) {
+		case string, bool, int32, int64, float64:
+			if j, dup := seen[k]; dup {
+				vals[j] = v
+				continue
+			}
+			seen[k] = len(keys)
+		default:
+			// Not usable as a Go map key ([]byte, decimals, ...): compare by SQL equality.
+			dup := false
+			for j := range keys {
+				if types.Equal(keys[j], k) {
+					vals[j], dup = v, true
+					break
+				}
+			}
+			if dup {
+				continue
+			}
+		}
+		keys = append(keys, k)
+		vals = append(vals, v)
+	}
+	m.Keys, m.Vals = keys, vals
 }
 
 // pbDecodeField reads one occurrence of a field of type t from b (just after its tag) into
@@ -555,7 +598,10 @@ func pbDecodeField(b []byte, wt protowire.Type, t *types.Type, dst *any) (int, e
 		if !ok || m == nil {
 			m = &types.Map{}
 		}
-		m.Put(kv[0], kv[1])
+		// Duplicate keys (the last one wins) are resolved by pbDedupeMap once the message
+		// holding the map has been read.
+		m.Keys = append(m.Keys, kv[0])
+		m.Vals = append(m.Vals, kv[1])
 		*dst = m
 		return n, nil
 	}

@@ -597,3 +597,34 @@ func FuzzProtobufDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestProtobufMapDuplicatesAndSize(t *testing.T) {
+	c := pbCodec(t, cols("M", types.MapOf(types.StringType, types.IntType)), false)
+	var b []byte
+	entry := func(k string, v uint64) {
+		e := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), k)
+		e = protowire.AppendVarint(protowire.AppendTag(e, 2, protowire.VarintType), v)
+		b = protowire.AppendBytes(protowire.AppendTag(b, 1, protowire.BytesType), e)
+	}
+	entry("a", 1)
+	entry("b", 2)
+	entry("a", 3)
+	out := make([]any, 1)
+	if err := c.Decode(b, out); err != nil {
+		t.Fatal(err)
+	}
+	if g := renderVal(out[0]); g != `{"a":int32(3),"b":int32(2)}` {
+		t.Errorf("duplicates: %s", g)
+	}
+	// Many entries decode in linear time.
+	b = b[:0]
+	for i := 0; i < 200000; i++ {
+		entry(fmt.Sprint(i%100000), uint64(i))
+	}
+	if err := c.Decode(b, out); err != nil {
+		t.Fatal(err)
+	}
+	if n := out[0].(*types.Map).Len(); n != 100000 {
+		t.Errorf("got %d entries", n)
+	}
+}
