@@ -351,15 +351,83 @@ func (p *queryPlan) sourceNames() []string {
 	return out
 }
 
-// explain prints the execution plan as an indented tree of named steps (sink at the top).
+// explain prints the two stages EXPLAIN shows: the logical plan (what the query computes,
+// as relational operators with their result schema) and the execution plan (the versioned
+// steps the task runs, sink first).
 func (p *queryPlan) explain() string {
+	var sb strings.Builder
+	sb.WriteString("Logical plan:\n")
+	for i, line := range p.logicalLines() {
+		sb.WriteString(strings.Repeat("  ", i+1))
+		sb.WriteString(line)
+		sb.WriteString("\n")
+	}
+	sb.WriteString("Execution plan:\n")
+	steps := p.executionSteps()
+	for i := len(steps) - 1; i >= 0; i-- {
+		sb.WriteString(strings.Repeat("  ", len(steps)-i))
+		sb.WriteString("> ")
+		sb.WriteString(steps[i])
+		sb.WriteString(" (v1)\n")
+	}
+	return sb.String()
+}
+
+func (p *queryPlan) logicalLines() []string {
+	var lines []string
+	out := "STREAM"
+	if p.outKind == ast.Table {
+		out = "TABLE"
+	}
+	lines = append(lines, fmt.Sprintf("Project %s [%s]", out, p.outSchema))
+	if p.agg != nil && p.agg.having != nil {
+		lines = append(lines, "Filter HAVING ["+eval.Text(p.q.Having)+"]")
+	}
+	if p.agg != nil {
+		var calls []string
+		for _, c := range p.agg.calls {
+			calls = append(calls, eval.Text(c.call))
+		}
+		w := ""
+		if p.window != nil {
+			w = fmt.Sprintf(" window %s size=%dms", p.window.Type, p.window.SizeMs)
+			if p.window.Type == ast.Hopping {
+				w += fmt.Sprintf(" advance=%dms", p.window.AdvanceMs)
+			}
+		}
+		lines = append(lines, fmt.Sprintf("Aggregate group=[%s] aggregates=[%s]%s", strings.Join(p.agg.groupKeys, ", "), strings.Join(calls, ", "), w))
+	}
+	if p.partition != nil {
+		lines = append(lines, "Repartition key=["+strings.Join(p.partition.keyNames, ", ")+"]")
+	}
+	if p.where != nil {
+		lines = append(lines, "Filter WHERE ["+whereText(p.q.Where)+"]")
+	}
+	if p.join != nil {
+		for i := len(p.join.steps) - 1; i >= 0; i-- {
+			st := p.join.steps[i]
+			lines = append(lines, fmt.Sprintf("Join %s %s on [%s = %s] with %s", st.kind, st.typ, eval.Text(st.leftAst), eval.Text(st.rightAst), st.right.src.Name))
+		}
+	}
+	for _, s := range p.sources {
+		lines = append(lines, fmt.Sprintf("Source %s %s (topic %s) [%s]", s.src.kindName(), s.src.Name, s.src.Topic, s.src.Schema))
+	}
+	return lines
+}
+
+func (p *queryPlan) executionSteps() []string {
 	var steps []string
 	kind := "Stream"
 	if p.tableSource {
 		kind = "Table"
 	}
 	for _, s := range p.sources {
-		steps = append(steps, fmt.Sprintf("%sSource [topic=%s, key=%s, value=%s]", kind, s.src.Topic, keyFormatName(s.src), s.src.ValueFormat.Name))
+		steps = append(steps, fmt.Sprintf("%sSource [topic=%s, key=%s, value=%s]", s.src.kindTitle(), s.src.Topic, keyFormatName(s.src), s.src.ValueFormat.Name))
+	}
+	if p.join != nil {
+		for _, st := range p.join.steps {
+			steps = append(steps, fmt.Sprintf("%sJoin [%s]", joinStepName(st.kind), st.typ))
+		}
 	}
 	if p.where != nil {
 		steps = append(steps, kind+"Filter ["+whereText(p.q.Where)+"]")
@@ -394,14 +462,21 @@ func (p *queryPlan) explain() string {
 	}
 	steps = append(steps, out+"Select ["+strings.Join(cols, ", ")+"]")
 	steps = append(steps, out+"Sink ["+p.sinkName+"]")
-	var sb strings.Builder
-	for i := len(steps) - 1; i >= 0; i-- {
-		sb.WriteString(strings.Repeat("  ", len(steps)-1-i))
-		sb.WriteString("> ")
-		sb.WriteString(steps[i])
-		sb.WriteString(" (v1)\n")
+	return steps
+}
+
+func joinStepName(kind string) string {
+	switch kind {
+	case "SS":
+		return "StreamStream"
+	case "ST":
+		return "StreamTable"
+	case "TT":
+		return "TableTable"
+	case "FK":
+		return "ForeignKeyTableTable"
 	}
-	return sb.String()
+	return kind
 }
 
 func whereText(e ast.Expr) string {
