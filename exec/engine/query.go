@@ -310,19 +310,19 @@ type pullPlan struct {
 func (e *Engine) planPull(q *ast.Query, props map[string]string) (*pullPlan, error) {
 	ref, ok := q.From.(*ast.SourceRef)
 	if !ok {
-		return nil, errf("Pull queries don't support JOIN clauses."+pullHint)
+		return nil, errf("Pull queries don't support JOIN clauses." + pullHint)
 	}
 	if q.Window != nil {
-		return nil, errf("Pull queries don't support WINDOW clauses."+pullHint)
+		return nil, errf("Pull queries don't support WINDOW clauses." + pullHint)
 	}
 	if len(q.GroupBy) > 0 {
-		return nil, errf("Pull queries don't support GROUP BY clauses."+pullHint)
+		return nil, errf("Pull queries don't support GROUP BY clauses." + pullHint)
 	}
 	if len(q.PartitionBy) > 0 {
-		return nil, errf("Pull queries don't support PARTITION BY clauses."+pullHint)
+		return nil, errf("Pull queries don't support PARTITION BY clauses." + pullHint)
 	}
 	if q.Having != nil {
-		return nil, errf("Pull queries don't support HAVING clauses."+pullHint)
+		return nil, errf("Pull queries don't support HAVING clauses." + pullHint)
 	}
 	src, err := e.lookupSource(ref.Name)
 	if err != nil {
