@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/sluicedb/sluice/exec/eval"
 	"github.com/sluicedb/sluice/exec/serde"
@@ -46,10 +47,36 @@ type aggNode struct {
 	finalOrder []string
 	dropped    int64
 	cur        *eval.Rec // the input row being aggregated
+
+	// dirtyList holds the entries with dirty set, in the order they became dirty, so that
+	// flush visits only them instead of the whole cache.
+	dirtyList []*aggEntry
+	// Scratch buffers of push, reused from record to record.
+	argBuf   []any
+	groupBuf []any
+	gkBuf    []byte
+	keyBuf   []byte
+	encBuf   []byte
+}
+
+// maxAggCacheEntries bounds the in-memory cache of aggregate entries. Past it, flush drops
+// clean entries (windows that have ended first); they reload from the store on demand.
+const maxAggCacheEntries = 200_000
+
+// markDirty records that e must be written by the next flush.
+func (n *aggNode) markDirty(e *aggEntry) {
+	if !e.dirty {
+		e.dirty = true
+		n.dirtyList = append(n.dirtyList, e)
+	}
 }
 
 func (n *aggNode) groupOf(r *eval.Rec) ([]any, bool) {
-	g := make([]any, len(n.a.groups))
+	return n.groupInto(make([]any, len(n.a.groups)), r)
+}
+
+// groupInto evaluates the group of r into g (len(n.a.groups)).
+func (n *aggNode) groupInto(g []any, r *eval.Rec) ([]any, bool) {
 	for i, x := range n.a.groups {
 		v, err := x.Eval(r)
 		if err != nil || v == nil {
@@ -60,8 +87,14 @@ func (n *aggNode) groupOf(r *eval.Rec) ([]any, bool) {
 	return g, true
 }
 
+// args evaluates the arguments of c on r into a buffer reused by the next call (accumulators
+// copy what they keep, never the slice).
 func (n *aggNode) args(c *aggCall, r *eval.Rec) ([]any, error) {
-	out := make([]any, len(c.args))
+	if cap(n.argBuf) < len(c.args) {
+		n.argBuf = make([]any, len(c.args))
+	}
+	out := n.argBuf[:len(c.args)]
+	clear(out)
 	for i, x := range c.args {
 		v, err := x.Eval(r)
 		if err != nil {
@@ -72,19 +105,22 @@ func (n *aggNode) args(c *aggCall, r *eval.Rec) ([]any, error) {
 	return out, nil
 }
 
+// newEntry makes an empty entry; it copies group, which may be a scratch buffer, and keeps key.
 func (n *aggNode) newEntry(group []any, key []byte) *aggEntry {
-	e := &aggEntry{group: group, stateKey: key, accs: make([]functions.Accumulator, len(n.a.calls)), ts: -1 << 62}
+	e := &aggEntry{group: append([]any(nil), group...), stateKey: key, accs: make([]functions.Accumulator, len(n.a.calls)), ts: -1 << 62}
 	for i, c := range n.a.calls {
 		e.accs[i] = c.impl.New()
 	}
 	return e
 }
 
-// lookup returns the entry for key, from the cache or the store; create makes a new one.
+// lookup returns the entry for key, from the cache or the store; create makes a new one. key
+// may be a scratch buffer: it is copied when kept.
 func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error) {
 	if e, ok := n.cache[string(key)]; ok && !e.deleted {
 		return e, nil
 	}
+	key = append([]byte(nil), key...)
 	if b, ok, err := n.st.Get(aggTable, key); err != nil {
 		return nil, err
 	} else if ok {
@@ -139,7 +175,7 @@ func (n *aggNode) apply(e *aggEntry, r *eval.Rec, undo bool) {
 			n.pl.reportErr(err)
 		}
 	}
-	e.dirty = true
+	n.markDirty(e)
 }
 
 func (n *aggNode) forward(c *change) error {
@@ -169,11 +205,15 @@ func (n *aggNode) push(c *change) error {
 		return n.pushTable(c)
 	}
 	r := c.new
-	group, ok := n.groupOf(r)
+	if cap(n.groupBuf) < len(n.a.groups) {
+		n.groupBuf = make([]any, len(n.a.groups))
+	}
+	group, ok := n.groupInto(n.groupBuf[:len(n.a.groups)], r)
 	if !ok {
 		return nil
 	}
-	gk := encodeGroupKey(group, n.a.keyTypes)
+	n.gkBuf = appendGroupKey(n.gkBuf[:0], group, n.a.keyTypes)
+	gk := n.gkBuf
 	w := n.a.window
 	if w == nil {
 		e, err := n.lookup(group, gk, true)
@@ -208,8 +248,8 @@ func (n *aggNode) push(c *change) error {
 			n.dropped++
 			continue
 		}
-		key := appendWindow(append([]byte(nil), gk...), start, end)
-		e, err := n.lookup(group, key, true)
+		n.keyBuf = appendWindow(append(n.keyBuf[:0], gk...), start, end)
+		e, err := n.lookup(group, n.keyBuf, true)
 		if err != nil {
 			return err
 		}
@@ -328,7 +368,8 @@ func (n *aggNode) pushSession(group []any, gk []byte, r *eval.Rec, gap, closeTim
 		if s.start == start && s.end == end {
 			continue
 		}
-		s.deleted, s.dirty = true, true
+		s.deleted = true
+		n.markDirty(s)
 		n.cache[string(s.stateKey)] = s
 		old := n.rec(s)
 		if err := n.forward(&change{old: old}); err != nil {
@@ -404,30 +445,73 @@ func (n *aggNode) tick(streamTime int64) error {
 
 // flush writes dirty entries to the store (called before a commit).
 func (n *aggNode) flush() {
-	for k, e := range n.cache {
+	for i, e := range n.dirtyList {
+		n.dirtyList[i] = nil
 		if !e.dirty {
+			continue
+		}
+		e.dirty = false
+		if n.cache[string(e.stateKey)] != e {
+			// Superseded in the cache by a newer entry for the same key, which is written
+			// instead.
 			continue
 		}
 		if e.deleted {
 			n.st.Delete(aggTable, e.stateKey)
-			delete(n.cache, k)
+			delete(n.cache, string(e.stateKey))
 			continue
 		}
-		n.st.Put(aggTable, e.stateKey, n.encodeEntry(e))
-		e.dirty = false
+		// The store copies the value, so the encoding buffer is reused.
+		n.encBuf = n.encodeEntryTo(n.encBuf[:0], e)
+		n.st.Put(aggTable, e.stateKey, n.encBuf)
 	}
-	// Bound memory: past a size, drop clean entries; they reload from the store on demand.
-	if len(n.cache) > 200000 && n.a.window == nil {
+	n.dirtyList = n.dirtyList[:0]
+	if cap(n.encBuf) > 1<<20 {
+		n.encBuf = nil
+	}
+	n.evict()
+}
+
+// evict bounds memory: past maxAggCacheEntries, clean entries are dropped down to 3/4 of it
+// (they reload from the store on demand). Time windows that have already ended in stream time
+// go first, as only late records can still change them. Session windows are not evicted: their
+// per-group index holds them anyway.
+func (n *aggNode) evict() {
+	if len(n.cache) <= maxAggCacheEntries || (n.a.window != nil && n.a.window.Type == ast.Session) {
+		return
+	}
+	target := maxAggCacheEntries / 4 * 3
+	if n.a.window != nil {
 		for k, e := range n.cache {
-			if !e.dirty {
+			if len(n.cache) <= target {
+				return
+			}
+			if !e.dirty && e.end <= n.pl.streamTime {
 				delete(n.cache, k)
 			}
 		}
 	}
+	for k, e := range n.cache {
+		if len(n.cache) <= target {
+			return
+		}
+		if !e.dirty {
+			delete(n.cache, k)
+		}
+	}
 }
 
-func (n *aggNode) encodeEntry(e *aggEntry) []byte {
-	buf := fmt.Appendf(nil, "[%d,%d,%d,[", e.ts, e.start, e.end)
+func (n *aggNode) encodeEntry(e *aggEntry) []byte { return n.encodeEntryTo(nil, e) }
+
+// encodeEntryTo appends the stored form of e: [ts,start,end,[group...],[snapshots...]].
+func (n *aggNode) encodeEntryTo(buf []byte, e *aggEntry) []byte {
+	buf = append(buf, '[')
+	buf = strconv.AppendInt(buf, e.ts, 10)
+	buf = append(buf, ',')
+	buf = strconv.AppendInt(buf, e.start, 10)
+	buf = append(buf, ',')
+	buf = strconv.AppendInt(buf, e.end, 10)
+	buf = append(buf, ",["...)
 	for i, g := range e.group {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -481,3 +565,15 @@ func (n *aggNode) decodeEntry(key, b []byte) (*aggEntry, error) {
 }
 
 var _ = types.StringType
+
+// appendGroupKey appends the state-store key of a group (as encodeGroupKey makes it) to dst.
+func appendGroupKey(dst []byte, vals []any, ts []*types.Type) []byte {
+	dst = append(dst, '[')
+	for i, v := range vals {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = serde.AppendJSON(dst, v, ts[i])
+	}
+	return append(dst, ']')
+}

@@ -174,6 +174,9 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 	if n.Kind == ast.Table {
 		kindTitle = "Table"
 	}
+	if n.OrReplace && n.IsSource {
+		return nil, errf("Cannot add %s '%s': CREATE OR REPLACE is not supported on source %ss.", strings.ToLower(kindTitle), n.Name, strings.ToLower(kindTitle))
+	}
 	if old, ok := e.cat.sources[n.Name]; ok {
 		if n.IfNotExists {
 			return &Result{Tag: "CREATE " + n.Kind.String(), Entity: map[string]any{"@type": "warning_entity", "message": fmt.Sprintf("Cannot add %s %s: A %s with the same name already exists.", strings.ToLower(kindTitle), n.Name, strings.ToLower(old.kindTitle()))}}, nil
@@ -181,7 +184,7 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 		if !n.OrReplace {
 			return nil, errf("Cannot add %s '%s': A %s with the same name already exists", strings.ToLower(kindTitle), n.Name, strings.ToLower(old.kindTitle()))
 		}
-		if old.IsSource || n.IsSource {
+		if old.IsSource {
 			return nil, errf("Cannot add %s '%s': CREATE OR REPLACE is not supported on source %ss.", strings.ToLower(kindTitle), n.Name, strings.ToLower(kindTitle))
 		}
 	}
@@ -212,6 +215,17 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 		if c.Key {
 			if err := checkKeyType(c.Name, t); err != nil {
 				return nil, err
+			}
+		}
+		if c.Headers {
+			want := types.ArrayOf(types.StructOf(types.Field{Name: "KEY", Type: types.StringType}, types.Field{Name: "VALUE", Type: types.BytesType}))
+			if c.HeaderKey != "" {
+				want = types.BytesType
+				if !t.Equal(want) {
+					return nil, errf("Invalid type for HEADER('%s') column: expected %s, got %s", c.HeaderKey, want, t)
+				}
+			} else if !t.Equal(want) {
+				return nil, errf("Invalid type for HEADERS column: expected %s, got %s", want, t)
 			}
 		}
 		switch {
@@ -551,6 +565,9 @@ func (e *Engine) sinkFor(ctx context.Context, s *Session, name string, kind ast.
 		if plan.window.Type != ast.Session {
 			sink.WindowSizeMs = plan.window.SizeMs
 		}
+	} else if plan.keepsSourceWindow() {
+		// Rows of a windowed source keep their windows through filters and projections.
+		sink.WindowType, sink.WindowSizeMs = left.WindowType, left.WindowSizeMs
 	}
 	if err := e.setTimestamp(sink, p); err != nil {
 		return nil, err
@@ -595,6 +612,11 @@ func (e *Engine) insertSelect(ctx context.Context, s *Session, n *ast.InsertSele
 	}
 	if target.IsSource {
 		return nil, errf("Cannot insert into read-only stream: %s", n.Target)
+	}
+	for _, c := range target.Schema.Columns {
+		if c.Namespace == types.HeaderColumn {
+			return nil, errf("Cannot insert into %s because it has header columns", n.Target)
+		}
 	}
 	qprops := mergeProps(e.cfg.Props, s.Props)
 	plan, err := e.planQuery(n.Query, n.Target, qprops, true)
@@ -657,9 +679,7 @@ func (e *Engine) insertValues(ctx context.Context, s *Session, n *ast.InsertValu
 	cols := n.Columns
 	if cols == nil {
 		for _, c := range target.Schema.Columns {
-			if c.Namespace != types.HeaderColumn {
-				cols = append(cols, c.Name)
-			}
+			cols = append(cols, c.Name)
 		}
 	}
 	if len(cols) != len(n.Values) {

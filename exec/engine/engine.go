@@ -35,8 +35,12 @@ import (
 // CommandTopic is the internal topic holding the command log.
 const CommandTopic = "_sluice_commands"
 
-// ProcessingLogTopic receives one record per bad input record or failed expression.
-const ProcessingLogTopic = "SLUICE_PROCESSING_LOG"
+// ProcessingLogStream is the built-in stream over the processing log, and
+// ProcessingLogTopic its internal topic: one record per bad input record or failed expression.
+const (
+	ProcessingLogStream = "SLUICE_PROCESSING_LOG"
+	ProcessingLogTopic  = "_sluice_processing_log"
+)
 
 // Engine owns the catalog, the command log and every running query. Safe for concurrent use.
 type Engine struct {
@@ -94,7 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 // registerProcessingLog makes the processing log a stream users can query with SQL, as
 // ksqlDB's KSQL_PROCESSING_LOG is. It is built in, so it is not part of the command log.
 func (e *Engine) registerProcessingLog(ctx context.Context) error {
-	if _, ok := e.cat.sources[ProcessingLogTopic]; ok {
+	if _, ok := e.cat.sources[ProcessingLogStream]; ok {
 		return nil
 	}
 	if err := e.ensureTopic(ctx, ProcessingLogTopic, 1); err != nil {
@@ -107,14 +111,14 @@ func (e *Engine) registerProcessingLog(ctx context.Context) error {
 		types.Field{Name: "PARTITION", Type: types.IntType},
 		types.Field{Name: "OFFSET", Type: types.BigintType},
 	)
-	e.cat.sources[ProcessingLogTopic] = &source{
-		Name: ProcessingLogTopic, Kind: ast.Stream, Topic: ProcessingLogTopic, Partitions: 1,
+	e.cat.sources[ProcessingLogStream] = &source{
+		Name: ProcessingLogStream, Kind: ast.Stream, Topic: ProcessingLogTopic, Partitions: 1,
 		Schema: &types.Schema{Columns: []types.Column{
 			{Name: "LOGGER", Type: types.StringType}, {Name: "LEVEL", Type: types.StringType},
 			{Name: "TIME", Type: types.BigintType}, {Name: "MESSAGE", Type: msg},
 		}},
 		KeyFormat: serde.Format{Name: "KAFKA"}, ValueFormat: serde.Format{Name: "JSON"},
-		SQL: "CREATE STREAM " + ProcessingLogTopic + " (built in)",
+		SQL: "CREATE STREAM " + ProcessingLogStream + " (built in)",
 	}
 	return nil
 }

@@ -40,6 +40,10 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 		next = an
 	default:
 		proj := &projectNode{p: p, ordered: p.pushMode, emit: emit, table: p.outKind == ast.Table}
+		if p.keepsSourceWindow() {
+			proj.windowed = true
+			proj.session = p.sources[0].src.WindowType == ast.Session
+		}
 		next = proj
 		if p.partition != nil {
 			pp, inner := p.partition, next
@@ -156,13 +160,16 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 		}
 		if !isTable {
 			if rec.Value == nil {
-				if pl.plan.partition == nil || pl.plan.where != nil {
+				// ksqlDB forwards a stream record with a NULL value through projections (and
+				// re-keying) as a tombstone; filters, aggregations and joins drop it.
+				if pl.plan.where != nil || pl.plan.agg != nil || pl.plan.join != nil || pl.plan.pushMode {
 					return nil
 				}
 				r, err := decode(rec, keyBytes, nil)
 				if err != nil || r == nil {
 					return err
 				}
+				r.WinStart, r.WinEnd = ws, we
 				return next.push(&change{new: r, tomb: true})
 			}
 			r, err := decode(rec, keyBytes, rec.Value)

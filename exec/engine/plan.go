@@ -229,6 +229,11 @@ func projectionNames(q *ast.Query, inCols []eval.Col) ([]string, error) {
 	return names, nil
 }
 
+// keepsSourceWindow reports whether results keep the windowed keys of a windowed source.
+func (p *queryPlan) keepsSourceWindow() bool {
+	return p.windowedSource && p.agg == nil && p.partition == nil && p.join == nil
+}
+
 func (p *queryPlan) hasQualifier(q string) bool {
 	for _, bs := range p.sources {
 		if strings.EqualFold(bs.alias, q) || strings.EqualFold(bs.src.Name, q) {
@@ -389,6 +394,16 @@ func (p *queryPlan) assignKeys(keyNames []string, persistent bool, what string) 
 		}
 		p.proj[found].isKey = true
 		p.keyIdx = append(p.keyIdx, found)
+		if persistent {
+			for i, it := range p.proj {
+				if i == found {
+					continue
+				}
+				if ref, ok := it.ast.(*ast.ColumnRef); ok && ref.Name == kn {
+					return errf("The projection contains a key column (`%s`) more than once, aliased as: %s and %s.", kn, p.proj[found].name, it.name)
+				}
+			}
+		}
 	}
 	if len(missing) > 0 && persistent {
 		return errf("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).",

@@ -47,7 +47,7 @@ func TestProcessingLogIsQueryable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		logRows := pullAll(t, e, s, "SELECT MESSAGE->QUERYID AS Q, MESSAGE->MESSAGE AS M FROM "+ProcessingLogTopic+";")
+		logRows := pullAll(t, e, s, "SELECT MESSAGE->QUERYID AS Q, MESSAGE->MESSAGE AS M FROM "+ProcessingLogStream+";")
 		if len(recs) == 1 && len(logRows) == 1 {
 			if logRows[0].Values[0] != "CSAS_OUT_0" {
 				t.Fatalf("processing log names query %v, want CSAS_OUT_0 (%v)", logRows[0].Values[0], logRows[0].Values[1])

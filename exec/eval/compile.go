@@ -848,6 +848,9 @@ func compileCase(n *ast.Case, s *Scope) (*Expr, error) {
 	if err != nil {
 		return nil, errAt(n, "Invalid Case expression. Type for all 'THEN' clauses should be the same.\n%s", err.Error())
 	}
+	if rt == nil {
+		return nil, errAt(n, "Invalid Case expression. All case branches have NULL type")
+	}
 	for i := range results {
 		if rt != nil {
 			if results[i], err = castTo(results[i], rt, n.Whens[i].Result); err != nil {
@@ -991,6 +994,13 @@ func compileMap(n *ast.MapCtor, s *Scope) (*Expr, error) {
 func compileStruct(n *ast.StructCtor, s *Scope) (*Expr, error) {
 	vals := make([]*Expr, len(n.Vals))
 	fields := make([]types.Field, len(n.Vals))
+	seen := map[string]bool{}
+	for _, name := range n.Names {
+		if seen[name] {
+			return nil, errAt(n, "Duplicate field names found in STRUCT: '%s'", Text(n))
+		}
+		seen[name] = true
+	}
 	for i, e := range n.Vals {
 		x, err := Compile(e, s)
 		if err != nil {

@@ -28,7 +28,7 @@ func (c *delimitedCodec) Encode(vals []any) ([]byte, error) {
 			continue
 		}
 		s := delimitedText(v, c.cols[i].Type)
-		if needsQuotes(s, c.delim) {
+		if needsQuotes(s, c.delim, c.cols[i].Type) {
 			buf = append(buf, '"')
 			buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
 			buf = append(buf, '"')
@@ -42,9 +42,14 @@ func (c *delimitedCodec) Encode(vals []any) ([]byte, error) {
 // needsQuotes follows the CSV writer ksqlDB uses: quote a field holding the delimiter, a quote
 // or a line break, one starting with a character up to '#' or a minus sign, or one ending in
 // white space.
-func needsQuotes(s string, delim byte) bool {
+func needsQuotes(s string, delim byte, t *types.Type) bool {
 	if s == "" {
 		return false
+	}
+	switch t.Kind {
+	case types.KindInt, types.KindBigint, types.KindDouble, types.KindBoolean:
+		// Numbers are written by the CSV printer without the text rules below.
+		return strings.IndexByte(s, delim) >= 0
 	}
 	if s[0] <= '#' || s[0] == '-' || s[len(s)-1] <= ' ' {
 		return true

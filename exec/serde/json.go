@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -17,12 +18,21 @@ import (
 type jsonCodec struct {
 	cols      []types.Column
 	unwrapped bool
+	// sizeHint is the largest encoding seen so far (capped), so that Encode allocates its
+	// buffer once instead of growing it. Codecs are shared between goroutines, hence atomic.
+	sizeHint atomic.Int32
 }
 
 func (c *jsonCodec) Encode(vals []any) ([]byte, error) {
-	buf := make([]byte, 0, 64)
+	hint := int(c.sizeHint.Load())
+	if hint < 64 {
+		hint = 64
+	}
+	buf := make([]byte, 0, hint)
 	if c.unwrapped {
-		return AppendJSON(buf, vals[0], c.cols[0].Type), nil
+		buf = AppendJSON(buf, vals[0], c.cols[0].Type)
+		c.noteSize(len(buf), hint)
+		return buf, nil
 	}
 	buf = append(buf, '{')
 	for i, col := range c.cols {
@@ -34,7 +44,14 @@ func (c *jsonCodec) Encode(vals []any) ([]byte, error) {
 		buf = AppendJSON(buf, vals[i], col.Type)
 	}
 	buf = append(buf, '}')
+	c.noteSize(len(buf), hint)
 	return buf, nil
+}
+
+func (c *jsonCodec) noteSize(n, hint int) {
+	if n > hint && n <= 4096 {
+		c.sizeHint.Store(int32(n))
+	}
 }
 
 func (c *jsonCodec) Decode(b []byte, vals []any) error {
@@ -44,6 +61,18 @@ func (c *jsonCodec) Decode(b []byte, vals []any) error {
 	if b == nil {
 		return nil
 	}
+	if ok, err := c.decodeFast(b, vals); ok {
+		return err
+	}
+	for i := range vals {
+		vals[i] = nil
+	}
+	return c.decodeGeneric(b, vals)
+}
+
+// decodeGeneric decodes through a map[string]any tree and FromJSON: the reference semantics,
+// used for whatever decodeFast hands back.
+func (c *jsonCodec) decodeGeneric(b []byte, vals []any) error {
 	tree, err := ParseJSON(b)
 	if err != nil {
 		return err

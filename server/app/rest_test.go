@@ -90,7 +90,8 @@ func TestRESTKsqlEntities(t *testing.T) {
 	}
 	// SHOW STREAMS / SHOW TABLES.
 	jsonEq(t, "SHOW STREAMS", ents[2]["streams"],
-		`[{"type":"STREAM","name":"ORDERS","topic":"orders","keyFormat":"KAFKA","valueFormat":"JSON","isWindowed":false}]`)
+		`[{"type":"STREAM","name":"ORDERS","topic":"orders","keyFormat":"KAFKA","valueFormat":"JSON","isWindowed":false},`+
+			`{"type":"STREAM","name":"SLUICE_PROCESSING_LOG","topic":"_sluice_processing_log","keyFormat":"NONE","valueFormat":"JSON","isWindowed":false}]`)
 	if ents[2]["@type"] != "streams" {
 		t.Errorf("SHOW STREAMS @type = %v", ents[2]["@type"])
 	}

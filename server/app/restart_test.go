@@ -51,7 +51,7 @@ func TestRestartKeepsCatalogQueriesAndData(t *testing.T) {
 	s.close()
 
 	s2 := startServer(t, dir)
-	if got := sourceNames(s2.ksql(`SHOW STREAMS;`), "streams"); strings.Join(got, ",") != "BIG,ORDERS" {
+	if got := sourceNames(s2.ksql(`SHOW STREAMS;`), "streams"); strings.Join(got, ",") != "BIG,ORDERS,SLUICE_PROCESSING_LOG" {
 		t.Errorf("SHOW STREAMS after restart: %v", got)
 	}
 	if got := sourceNames(s2.ksql(`SHOW TABLES;`), "tables"); strings.Join(got, ",") != "TOTALS" {

@@ -221,8 +221,9 @@ func clearDir(dir string) error {
 	return nil
 }
 
-func (l *Log) segmentOptions() []segment.Option {
+func (l *Log) segmentOptions(partition int) []segment.Option {
 	return []segment.Option{
+		segment.PartitionID(int32(partition)),
 		segment.Fsync(l.opts.fsync),
 		segment.FsyncEvery(l.opts.fsyncEvery),
 		segment.MaxBytes(l.opts.segmentBytes),
@@ -247,7 +248,7 @@ func (l *Log) openTopic(dir string) (*topic, error) {
 	t := &topic{name: m.Name, dir: dir, deleted: make(chan struct{}), cfg: storage.TopicConfig{
 		Partitions: m.Partitions, RetentionMs: m.RetentionMs, RetentionBytes: m.RetentionBytes, Compact: m.Compact}}
 	for i := 0; i < m.Partitions; i++ {
-		p, err := segment.Open(filepath.Join(dir, strconv.Itoa(i)), l.segmentOptions()...)
+		p, err := segment.Open(filepath.Join(dir, strconv.Itoa(i)), l.segmentOptions(i)...)
 		if err != nil {
 			t.close()
 			return nil, err
@@ -521,10 +522,7 @@ func (l *Log) Read(ctx context.Context, topicName string, partition int32, offse
 			return nil, l.mapClosed(t, err)
 		}
 		if len(recs) > 0 {
-			for i := range recs {
-				recs[i].Partition = partition
-			}
-			return recs, nil
+			return recs, nil // the partition stamps Record.Partition while decoding
 		}
 		if wait <= 0 {
 			return nil, nil

@@ -60,6 +60,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 
 	"github.com/sluicedb/sluice/storage"
 )
@@ -304,7 +305,183 @@ func checkBatchHeader(h BatchHeader, payloadLen int) (BatchHeader, error) {
 // payload, so a reader allocates once per batch rather than once per field. Every length and
 // count is checked against the bytes that remain: on any inconsistency it returns ErrCorrupt,
 // never panics, and dst may then hold a prefix of the batch.
+//
+// The records are decoded by a straight-line loop that only answers "valid or not"; when it says
+// not, the batch is decoded again by decodeBatchChecked, which names the damage. Both apply the
+// same checks, so the fast path never accepts a batch the checked one rejects.
 func DecodeBatch(payload []byte, from int64, limit int, dst []storage.Record) (BatchHeader, []storage.Record, error) {
+	return decodeBatch(payload, from, limit, 0, dst)
+}
+
+// decodeBatch is DecodeBatch that also sets each record's Partition field, so that Read does not
+// need a second pass over the records to stamp them.
+func decodeBatch(payload []byte, from int64, limit int, partition int32, dst []storage.Record) (BatchHeader, []storage.Record, error) {
+	h, err := DecodeBatchHeader(payload)
+	if err != nil {
+		return h, dst, err
+	}
+	start := len(dst)
+	if room := int(h.Count); limit <= 0 || start < limit {
+		if limit > 0 {
+			room = min(room, limit-start)
+		}
+		dst = slices.Grow(dst, room)
+	}
+	b := payload[batchHeaderSize:]
+	span := uint64(h.MaxTimestamp - h.MinTimestamp)
+	last := uint64(h.LastOffsetDelta)
+	next := uint64(0) // smallest delta the next record may have
+	p := 0            // read position in b
+	var ok bool
+	for i := uint32(0); i < h.Count; i++ {
+		// Varints are decoded in line when they fit in one or two bytes (offset and timestamp
+		// deltas below 16384, key and value lengths below 8 KiB); longer ones take the call.
+		var delta, tsDelta, nh uint64
+		var kl, vl int64
+		if p < len(b) && b[p] < 0x80 {
+			delta, p = uint64(b[p]), p+1
+		} else if p+1 < len(b) && b[p+1] < 0x80 {
+			delta, p = uint64(b[p]&0x7f)|uint64(b[p+1])<<7, p+2
+		} else if delta, p, ok = uvarintAt(b, p); !ok {
+			goto slow
+		}
+		if p < len(b) && b[p] < 0x80 {
+			tsDelta, p = uint64(b[p]), p+1
+		} else if p+1 < len(b) && b[p+1] < 0x80 {
+			tsDelta, p = uint64(b[p]&0x7f)|uint64(b[p+1])<<7, p+2
+		} else if tsDelta, p, ok = uvarintAt(b, p); !ok {
+			goto slow
+		}
+		if delta < next || delta > last || tsDelta > span {
+			goto slow
+		}
+		next = delta + 1
+		if p < len(b) && b[p] < 0x80 {
+			u := uint64(b[p])
+			kl, p = int64(u>>1)^-int64(u&1), p+1
+		} else if kl, p, ok = varintAt(b, p); !ok {
+			goto slow
+		}
+		if kl < -1 || kl > int64(len(b)-p) {
+			goto slow
+		}
+		var key []byte
+		if kl >= 0 {
+			key = b[p : p+int(kl) : p+int(kl)]
+			p += int(kl)
+		}
+		if p+1 < len(b) && b[p+1] < 0x80 && b[p] >= 0x80 {
+			u := uint64(b[p]&0x7f) | uint64(b[p+1])<<7
+			vl, p = int64(u>>1)^-int64(u&1), p+2
+		} else if p < len(b) && b[p] < 0x80 {
+			u := uint64(b[p])
+			vl, p = int64(u>>1)^-int64(u&1), p+1
+		} else if vl, p, ok = varintAt(b, p); !ok {
+			goto slow
+		}
+		if vl < -1 || vl > int64(len(b)-p) {
+			goto slow
+		}
+		var value []byte
+		if vl >= 0 {
+			value = b[p : p+int(vl) : p+int(vl)]
+			p += int(vl)
+		}
+		if p < len(b) && b[p] < 0x80 {
+			nh, p = uint64(b[p]), p+1
+		} else if nh, p, ok = uvarintAt(b, p); !ok {
+			goto slow
+		}
+		if nh > uint64(len(b)-p)/2 {
+			goto slow
+		}
+		off := h.BaseOffset + int64(delta)
+		keep := off >= from && (limit <= 0 || len(dst) < limit)
+		var headers []storage.Header
+		if nh > 0 {
+			if keep {
+				headers = make([]storage.Header, nh)
+			}
+			for j := uint64(0); j < nh; j++ {
+				var hk, hv []byte
+				if hk, p, ok = bytesAt(b, p); !ok || hk == nil {
+					goto slow
+				}
+				if hv, p, ok = bytesAt(b, p); !ok {
+					goto slow
+				}
+				if keep {
+					headers[j] = storage.Header{Key: string(hk), Value: hv}
+				}
+			}
+		}
+		if !keep {
+			continue
+		}
+		// Field by field into the slot rather than append(dst, Record{...}): a composite
+		// literal is built aside and block-copied, which costs a bulk write barrier per record
+		// whenever the GC is marking.
+		k := len(dst)
+		if k < cap(dst) {
+			dst = dst[:k+1]
+		} else {
+			dst = append(dst, storage.Record{})
+		}
+		r := &dst[k]
+		r.Key = key
+		r.Value = value
+		r.Timestamp = h.MinTimestamp + int64(tsDelta)
+		if headers != nil || r.Headers != nil { // the slot is usually fresh: skip the barrier
+			r.Headers = headers
+		}
+		r.Partition = partition
+		r.Offset = off
+	}
+	if p == len(b) {
+		return h, dst, nil
+	}
+slow:
+	h, dst, err = decodeBatchChecked(payload, from, limit, dst[:start])
+	for i := start; i < len(dst); i++ {
+		dst[i].Partition = partition
+	}
+	return h, dst, err
+}
+
+// uvarintAt reads the uvarint at b[p:] and returns it with the position after it.
+func uvarintAt(b []byte, p int) (uint64, int, bool) {
+	v, n := binary.Uvarint(b[p:])
+	if n <= 0 {
+		return 0, p, false
+	}
+	return v, p + n, true
+}
+
+// varintAt reads the signed varint at b[p:] and returns it with the position after it.
+func varintAt(b []byte, p int) (int64, int, bool) {
+	v, n := binary.Varint(b[p:])
+	if n <= 0 {
+		return 0, p, false
+	}
+	return v, p + n, true
+}
+
+// bytesAt reads the nullable byte string (signed varint length, -1 for null) at b[p:]. The
+// returned slice aliases b and is capped so that appending to it cannot overwrite b.
+func bytesAt(b []byte, p int) ([]byte, int, bool) {
+	l, p, ok := varintAt(b, p)
+	if !ok || l < -1 || l > int64(len(b)-p) {
+		return nil, p, false
+	}
+	if l == -1 {
+		return nil, p, true
+	}
+	return b[p : p+int(l) : p+int(l)], p + int(l), true
+}
+
+// decodeBatchChecked is DecodeBatch's reference decoder: it reports exactly what is wrong with a
+// damaged batch. DecodeBatch falls back to it whenever its fast loop finds anything amiss.
+func decodeBatchChecked(payload []byte, from int64, limit int, dst []storage.Record) (BatchHeader, []storage.Record, error) {
 	h, err := DecodeBatchHeader(payload)
 	if err != nil {
 		return h, dst, err

@@ -39,6 +39,10 @@ func FuzzSegmentRead(f *testing.F) {
 
 func checkBatch(t *testing.T, payload []byte) {
 	h, recs, err := DecodeBatch(payload, 0, 0, nil)
+	// The fast decoder must agree with the reference one on every input.
+	if _, ref, rerr := decodeBatchChecked(payload, 0, 0, nil); (err == nil) != (rerr == nil) || len(ref) != len(recs) {
+		t.Fatalf("DecodeBatch: %d records, %v; decodeBatchChecked: %d records, %v", len(recs), err, len(ref), rerr)
+	}
 	if err != nil {
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("non-corrupt error %v", err)

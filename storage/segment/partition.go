@@ -65,6 +65,7 @@ type options struct {
 	fsync         FsyncPolicy
 	fsyncEvery    time.Duration
 	maxBatchBytes int
+	partitionID   int32
 	now           func() time.Time
 }
 
@@ -90,6 +91,9 @@ func FsyncEvery(d time.Duration) Option { return func(o *options) { o.fsyncEvery
 
 // MaxBatchBytes rejects a single Append whose encoded batch exceeds n bytes (default 256 MiB).
 func MaxBatchBytes(n int) Option { return func(o *options) { o.maxBatchBytes = n } }
+
+// PartitionID sets the Partition field of the records Read returns (default 0).
+func PartitionID(id int32) Option { return func(o *options) { o.partitionID = id } }
 
 // Clock replaces time.Now, for tests of roll by age and of the tombstone delay.
 func Clock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -649,7 +653,7 @@ func (p *Partition) Read(offset int64, limit int) ([]storage.Record, error) {
 			return nil, err
 		}
 		var next int64
-		out, next, err = s.read(offset, limit, out)
+		out, next, err = s.read(offset, limit, p.opts.partitionID, out)
 		s.release()
 		if err != nil {
 			return nil, err
@@ -666,47 +670,6 @@ func (p *Partition) Read(offset int64, limit int) ([]storage.Record, error) {
 		out = out[:len(out)-1]
 	}
 	return out, nil
-}
-
-// read appends records at or after from to out and returns where the caller should continue.
-func (s *segment) read(from int64, limit int, out []storage.Record) ([]storage.Record, int64, error) {
-	size := s.size.Load()
-	closed := s.closed.Load()
-	sc := newFrameScanner(s.f, lookupOffset(s.indexSnapshot(), s.base, from), size)
-	defer sc.close()
-	next := from
-	for limit <= 0 || len(out) < limit {
-		h, ok := sc.next()
-		if !ok {
-			break
-		}
-		if h.NextOffset() <= from {
-			continue // next() skips the unread payload
-		}
-		payload, err := sc.payload(true)
-		if err != nil {
-			break
-		}
-		var derr error
-		if _, out, derr = DecodeBatch(payload, from, limit, out); derr != nil {
-			return out, next, fmt.Errorf("segment %s at byte %d: %w", s.path, sc.pos-sc.frameSize(), derr)
-		}
-		next = h.NextOffset()
-		if limit > 0 && len(out) >= limit {
-			return out, out[len(out)-1].Offset + 1, nil
-		}
-	}
-	if sc.err != nil && !errors.Is(sc.err, ErrCorrupt) {
-		return out, next, sc.err
-	}
-	if sc.err != nil && closed {
-		return out, next, fmt.Errorf("segment %s: %w", s.path, sc.err)
-	}
-	if closed {
-		// A closed segment's range is final; compaction may have removed its last records.
-		next = max(next, s.next.Load())
-	}
-	return out, next, nil
 }
 
 // OffsetForTime returns the first offset whose record timestamp is >= ts, or EndOffset.

@@ -42,7 +42,7 @@ var (
 	batch      = flag.Int("batch", 5000, "records per Append")
 	timeout    = flag.Duration("timeout", 10*time.Minute, "give up after this long")
 	cpuprofile = flag.String("cpuprofile", "", "with -scenario: write a CPU profile of the scenario to this file")
-	memprofile = flag.String("memprofile", "", "with -scenario: write a heap (alloc) profile at the end of the scenario to this file")
+	memprofile = flag.String("memprofile", "", "with -scenario: write a heap profile (allocations and in-use memory) when the scenario ends, before the engine closes")
 	commitMs   = flag.Int("commit-ms", 0, "ksql.streams.commit.interval.ms for the engine (0: the engine's default)")
 )
 
@@ -79,15 +79,6 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
-	}
-	if *memprofile != "" {
-		defer func() {
-			f, err := os.Create(*memprofile)
-			if err == nil {
-				_ = pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
-			}
-		}()
 	}
 	var err error
 	switch *scenario {
@@ -197,6 +188,13 @@ func (b *bench) waitTopic(ctx context.Context, topic string, want int64) error {
 }
 
 func report(name string, n int, d time.Duration, note string) {
+	if *memprofile != "" {
+		// Written before the engine closes, so in-use figures show its live memory.
+		if f, err := os.Create(*memprofile); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	fmt.Printf("%-8s records=%d seconds=%.3f records/s=%.0f peakRSS=%s %s\n",
 		name, n, d.Seconds(), float64(n)/d.Seconds(), peakRSS(), note)
 }

@@ -3,6 +3,7 @@
 // and franz-go producing to and consuming from an in-process kfake cluster.
 //
 //	go run ./storage/cmd/logbench -records 2000000 -fsync interval
+//	go run ./storage/cmd/logbench -kafka-records 0 -cpuprofile read.prof   # profile the read phase
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,6 +33,7 @@ func main() {
 	size := flag.Int("size", 100, "value bytes per record")
 	dirFlag := flag.String("dir", "", "directory to write in (default: a temporary directory)")
 	kafkaRecords := flag.Int("kafka-records", 500_000, "records for the franz-go/kfake reference (0 skips it)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the read phase to this file")
 	flag.Parse()
 
 	policy, err := embedded.ParseFsyncPolicy(*fsyncFlag)
@@ -55,8 +58,9 @@ func main() {
 	fmt.Printf("append:      %10.0f records/s  %8.1f MB/s payload  %8.1f MB/s on disk  p50 %v  p99 %v per batch\n",
 		app.recsPerSec, app.payloadMBs, app.diskMBs, app.p50, app.p99)
 
-	readRate := benchRead(logDir, *records, *batch)
-	fmt.Printf("read:        %10.0f records/s (sequential, %d per Read)\n", readRate, *batch)
+	readRate, readCPU := benchRead(logDir, *records, *batch, *cpuProfile)
+	fmt.Printf("read:        %10.0f records/s (sequential, %d per Read; process CPU %.1f µs per 1000 records)\n",
+		readRate, *batch, readCPU)
 
 	fmt.Printf("raw write:   %10.1f MB/s (1 MiB blocks, %s)  -> log reaches %.0f%% of it\n",
 		raw, policy, 100*app.diskMBs/raw)
@@ -134,11 +138,19 @@ func benchAppend(dir string, policy embedded.FsyncPolicy, records, batch, size i
 	}
 }
 
-func benchRead(dir string, records, batch int) float64 {
+func benchRead(dir string, records, batch int, cpuProfile string) (recsPerSec, cpuPer1000 float64) {
 	l, err := embedded.Open(dir, embedded.WithMaintenanceInterval(0))
 	check(err)
 	defer l.Close()
 	ctx := context.Background()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		check(err)
+		defer f.Close()
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
+	cpu0 := cpuTime()
 	start := time.Now()
 	off, n := int64(0), 0
 	for n < records {
@@ -150,7 +162,17 @@ func benchRead(dir string, records, batch int) float64 {
 		n += len(recs)
 		off = recs[len(recs)-1].Offset + 1
 	}
-	return float64(n) / time.Since(start).Seconds()
+	elapsed := time.Since(start).Seconds()
+	cpu := cpuTime() - cpu0
+	return float64(n) / elapsed, cpu.Seconds() * 1e6 / float64(max(n, 1)) * 1000
+}
+
+// cpuTime is the user plus system CPU time of the whole process (GC workers included). On a
+// shared machine it is steadier than wall time: other processes slow the clock, not the work.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchRawWrite writes total bytes to a plain file in 1 MiB blocks, syncing as the policy
