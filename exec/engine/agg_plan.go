@@ -109,6 +109,13 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 	if err := checkFunctionsExist(q); err != nil {
 		return err
 	}
+	for _, it := range q.Select {
+		if fc, ok := it.Expr.(*ast.FuncCall); ok {
+			if f, ok := functions.Lookup(fc.Name); ok && f.Kind == functions.TableFunc {
+				return errf("Table functions cannot be used with aggregations.")
+			}
+		}
+	}
 	if p.tableSource {
 		var streamOnly []string
 		for _, c := range a.calls {
@@ -118,6 +125,11 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		}
 		if len(streamOnly) > 0 {
 			return errf("The aggregation functions %s cannot be applied to a table source, only to a stream source.", joinNames(dedupe(streamOnly)))
+		}
+	}
+	for _, c := range a.calls {
+		if vf := p.sources[0].src.ValueFormat.Name; (vf == "DELIMITED" || vf == "KAFKA") && !c.impl.State.IsPrimitive() {
+			return errf("One of the functions used in the statement has an intermediate type that the value format can not handle. Please remove the function or change the format.")
 		}
 	}
 	for _, bs := range p.sources {

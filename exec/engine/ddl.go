@@ -77,7 +77,7 @@ func (e *Engine) formats(p props, s *Session, defKey, defVal string) (string, st
 	k, hasK := p.str("KEY_FORMAT")
 	v, hasV := p.str("VALUE_FORMAT")
 	if hasF && (hasK || hasV) {
-		return "", "", errf("Cannot supply both '%s' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats.", map[bool]string{true: "KEY_FORMAT", false: "VALUE_FORMAT"}[hasK])
+		return "", "", errf("Cannot supply both '%s' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats. Either use just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'.", map[bool]string{true: "KEY_FORMAT", false: "VALUE_FORMAT"}[hasK])
 	}
 	if hasF {
 		k, v = f, f
@@ -271,6 +271,9 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 	}
 	if err := e.setFormats(src, p, s, kf, vf); err != nil {
 		return nil, err
+	}
+	if _, ok := p.str("WINDOW_TYPE"); ok && !hasKey {
+		return nil, errf("Windowed sources require a key column.")
 	}
 	if wt, ok := p.str("WINDOW_TYPE"); ok {
 		switch strings.ToUpper(wt) {

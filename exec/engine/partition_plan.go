@@ -50,11 +50,6 @@ func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) err
 		switch r := pe.(type) {
 		case *ast.ColumnRef:
 			name = r.Name
-			if eval.IsPseudo(r.Name) {
-				name = fmt.Sprintf("KSQL_COL_%d", gen)
-				gen++
-				break
-			}
 			for i, c := range in.Cols {
 				if c.Name == r.Name && (r.Qualifier == "" || r.Qualifier == c.Qualifier) {
 					promoted[i] = true

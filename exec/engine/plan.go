@@ -63,6 +63,9 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 		return nil, err
 	}
 	windowedSrc := len(p.sources) == 1 && p.sources[0].src.windowed()
+	if persistent && windowedSrc && p.sources[0].src.Kind == ast.Table {
+		return nil, errf("KSQL does not support persistent queries on windowed tables.")
+	}
 	p.windowedSource = windowedSrc
 	scope := &eval.Scope{Cols: p.inCols, Pseudo: true, Windowed: windowedSrc, Config: props}
 	if q.Where != nil {
@@ -229,6 +232,19 @@ func projectionNames(q *ast.Query, inCols []eval.Col) ([]string, error) {
 	return names, nil
 }
 
+// isPartitionKey reports whether name is a PARTITION BY key (which may be a pseudo column).
+func (p *queryPlan) isPartitionKey(name string) bool {
+	if p.partition == nil {
+		return false
+	}
+	for _, k := range p.partition.keyNames {
+		if k == name {
+			return true
+		}
+	}
+	return false
+}
+
 // keepsSourceWindow reports whether results keep the windowed keys of a windowed source.
 func (p *queryPlan) keepsSourceWindow() bool {
 	return p.windowedSource && p.agg == nil && p.partition == nil && p.join == nil
@@ -317,6 +333,9 @@ func (e *Engine) planProjection(p *queryPlan, scope *eval.Scope, names []string,
 		}
 		if fc, ok := it.Expr.(*ast.FuncCall); ok {
 			if f, ok := functions.Lookup(fc.Name); ok && f.Kind == functions.TableFunc {
+				if p.tableSource {
+					return errf("Table source is not supported with table functions")
+				}
 				tf, err := compileTableFn(fc, f, scope)
 				if err != nil {
 					return err
@@ -337,7 +356,7 @@ func (e *Engine) planProjection(p *queryPlan, scope *eval.Scope, names []string,
 	}
 	if persistent {
 		for _, it := range p.proj {
-			if eval.IsPseudo(it.name) {
+			if eval.IsPseudo(it.name) && !p.isPartitionKey(it.name) {
 				return errf("Reserved column name in select: `%s`. Please remove or alias the column.", it.name)
 			}
 		}
@@ -404,6 +423,10 @@ func (p *queryPlan) assignKeys(keyNames []string, persistent bool, what string) 
 				}
 			}
 		}
+	}
+	if len(missing) > 0 && persistent && p.partition == nil {
+		// ksqlDB names every key column when any is missing.
+		missing = keyNames
 	}
 	if len(missing) > 0 && persistent {
 		return errf("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).",
