@@ -109,6 +109,24 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 	if err := checkFunctionsExist(q); err != nil {
 		return err
 	}
+	// Window bounds exist only on the aggregated row of a windowed aggregation.
+	for _, c := range a.calls {
+		for _, arg := range c.call.Args {
+			if b := windowBoundIn(arg); b != "" {
+				return errf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations", b)
+			}
+		}
+	}
+	if b := windowBoundIn(q.Having); b != "" {
+		return errf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations", b)
+	}
+	if q.Window == nil && !p.windowedSource {
+		for _, it := range q.Select {
+			if b := windowBoundIn(it.Expr); b != "" {
+				return errf("Reserved column name in select: `%s`. Please remove or alias the column.", b)
+			}
+		}
+	}
 	for _, it := range q.Select {
 		if fc, ok := it.Expr.(*ast.FuncCall); ok {
 			if f, ok := functions.Lookup(fc.Name); ok && f.Kind == functions.TableFunc {

@@ -69,8 +69,8 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 	p.windowedSource = windowedSrc
 	scope := &eval.Scope{Cols: p.inCols, Pseudo: true, Windowed: windowedSrc, Config: props}
 	if q.Where != nil {
-		if err := p.checkNoWindowBounds(q.Where); err != nil {
-			return nil, err
+		if b := windowBoundIn(q.Where); b != "" && !windowedSrc {
+			return nil, errf("Error in WHERE expression: Unknown column %s.", b)
 		}
 		w, err := eval.Compile(q.Where, scope)
 		if err != nil {
@@ -508,6 +508,17 @@ func (p *queryPlan) checkNoWindowBounds(e ast.Expr) error {
 		return nil
 	}
 	return checkNoWindowBounds(e)
+}
+
+// windowBoundIn returns the first WINDOWSTART/WINDOWEND reference in e, or "".
+func windowBoundIn(e ast.Expr) string {
+	bad := ""
+	walkExpr(e, func(x ast.Expr) {
+		if c, ok := x.(*ast.ColumnRef); ok && (c.Name == eval.WindowStart || c.Name == eval.WindowEnd) && bad == "" {
+			bad = c.Name
+		}
+	})
+	return bad
 }
 
 func checkNoWindowBounds(e ast.Expr) error {
