@@ -54,17 +54,7 @@ func coerceInner(item ast.Expr, x *Expr, target *types.Type, s *Scope) (*Expr, e
 					return nil, err
 				}
 			}
-			return &Expr{Type: target, Eval: func(r *Rec) (any, error) {
-				out := make([]any, len(elems))
-				for i, e := range elems {
-					v, err := e.Eval(r)
-					if err != nil {
-						return nil, err
-					}
-					out[i] = v
-				}
-				return out, nil
-			}}, nil
+			return arrayOf(target, elems), nil
 		}
 	case *ast.MapCtor:
 		if target.Kind == types.KindMap {
@@ -86,21 +76,7 @@ func coerceInner(item ast.Expr, x *Expr, target *types.Type, s *Scope) (*Expr, e
 					return nil, err
 				}
 			}
-			return &Expr{Type: target, Eval: func(r *Rec) (any, error) {
-				m := &types.Map{}
-				for i := range keys {
-					k, err := keys[i].Eval(r)
-					if err != nil {
-						return nil, err
-					}
-					v, err := vals[i].Eval(r)
-					if err != nil {
-						return nil, err
-					}
-					m.Put(k, v)
-				}
-				return m, nil
-			}}, nil
+			return mapOf(target, keys, vals), nil
 		}
 	case *ast.StructCtor:
 		if target.Kind == types.KindStruct && len(n.Names) <= len(target.Fields) {
@@ -139,17 +115,7 @@ func coerceInner(item ast.Expr, x *Expr, target *types.Type, s *Scope) (*Expr, e
 				for i, f := range target.Fields {
 					names[i] = f.Name
 				}
-				return &Expr{Type: target, Eval: func(r *Rec) (any, error) {
-					out := &types.Struct{Names: names, Vals: make([]any, len(fields))}
-					for i, f := range fields {
-						v, err := f.Eval(r)
-						if err != nil {
-							return nil, err
-						}
-						out.Vals[i] = v
-					}
-					return out, nil
-				}}, nil
+				return structOf(target, names, fields), nil
 			}
 		}
 	case *ast.NullLit:

@@ -920,7 +920,12 @@ func compileArray(n *ast.ArrayCtor, s *Scope) (*Expr, error) {
 			return nil, err
 		}
 	}
-	return &Expr{Type: types.ArrayOf(et), Eval: func(r *Rec) (any, error) {
+	return arrayOf(types.ArrayOf(et), elems), nil
+}
+
+// arrayOf, mapOf and structOf build constructor expressions from compiled parts.
+func arrayOf(t *types.Type, elems []*Expr) *Expr {
+	return &Expr{Type: t, Eval: func(r *Rec) (any, error) {
 		out := make([]any, len(elems))
 		for i, e := range elems {
 			v, err := e.Eval(r)
@@ -930,7 +935,39 @@ func compileArray(n *ast.ArrayCtor, s *Scope) (*Expr, error) {
 			out[i] = v
 		}
 		return out, nil
-	}}, nil
+	}}
+}
+
+func mapOf(t *types.Type, keys, vals []*Expr) *Expr {
+	return &Expr{Type: t, Eval: func(r *Rec) (any, error) {
+		m := &types.Map{}
+		for i := range keys {
+			k, err := keys[i].Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			v, err := vals[i].Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			m.Put(k, v)
+		}
+		return m, nil
+	}}
+}
+
+func structOf(t *types.Type, names []string, fields []*Expr) *Expr {
+	return &Expr{Type: t, Eval: func(r *Rec) (any, error) {
+		out := &types.Struct{Names: names, Vals: make([]any, len(fields))}
+		for i, f := range fields {
+			v, err := f.Eval(r)
+			if err != nil {
+				return nil, err
+			}
+			out.Vals[i] = v
+		}
+		return out, nil
+	}}
 }
 
 func compileMap(n *ast.MapCtor, s *Scope) (*Expr, error) {
@@ -974,21 +1011,7 @@ func compileMap(n *ast.MapCtor, s *Scope) (*Expr, error) {
 			return nil, err
 		}
 	}
-	return &Expr{Type: types.MapOf(kt, vt), Eval: func(r *Rec) (any, error) {
-		m := &types.Map{}
-		for i := range keys {
-			k, err := keys[i].Eval(r)
-			if err != nil {
-				return nil, err
-			}
-			v, err := vals[i].Eval(r)
-			if err != nil {
-				return nil, err
-			}
-			m.Put(k, v)
-		}
-		return m, nil
-	}}, nil
+	return mapOf(types.MapOf(kt, vt), keys, vals), nil
 }
 
 func compileStruct(n *ast.StructCtor, s *Scope) (*Expr, error) {
@@ -1015,17 +1038,7 @@ func compileStruct(n *ast.StructCtor, s *Scope) (*Expr, error) {
 	}
 	st := types.StructOf(fields...)
 	names := append([]string(nil), n.Names...)
-	return &Expr{Type: st, Eval: func(r *Rec) (any, error) {
-		out := &types.Struct{Names: names, Vals: make([]any, len(vals))}
-		for i, e := range vals {
-			v, err := e.Eval(r)
-			if err != nil {
-				return nil, err
-			}
-			out.Vals[i] = v
-		}
-		return out, nil
-	}}, nil
+	return structOf(st, names, vals), nil
 }
 
 // compileCall resolves a scalar function (aggregates are handled by the planner's Resolve hook;
