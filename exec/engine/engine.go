@@ -254,7 +254,8 @@ func locate(ee *Error, p parse.Piece) {
 		ee.Col += p.Col - 1
 	}
 	ee.Line += p.Line - 1
-	ee.Msg = fmt.Sprintf("line %d:%d: %s", ee.Line, ee.Col, ee.Msg)
+	// ksqlDB words semantic-error positions this way (syntax errors use "line L:C:").
+	ee.Msg = fmt.Sprintf("Line: %d, Col: %d: %s", ee.Line, ee.Col, ee.Msg)
 }
 
 // Execute runs every statement in text that is not a query (SELECT, PRINT give a 40002 error:

@@ -49,8 +49,8 @@ func TestCTASUnknownColumnPosition(t *testing.T) {
 	if !ok {
 		t.Fatalf("want a statement error, got %v", err)
 	}
-	if !regexp.MustCompile(`^line 1:(37|91): .*CUSTOMERID`).MatchString(ke.message()) {
-		t.Errorf("message %q does not start with line 1:37 or line 1:91 and name CUSTOMERID", ke.message())
+	if !regexp.MustCompile(`^Line: 1, Col: (37|91): .*CUSTOMERID`).MatchString(ke.message()) {
+		t.Errorf("message %q does not start with Line: 1, Col: 37 or 91 and name CUSTOMERID", ke.message())
 	}
 }
 

@@ -354,8 +354,6 @@ func TestRESTCloseQuery(t *testing.T) {
 // must count lines from the start of the request (ksqlDB parses the request as one text), as
 // engine.Error.Line already does.
 func TestRESTSyntaxErrorLineInRequest(t *testing.T) {
-	t.Skip("engine bug: parseOne shifts Error.Line/Col to request coordinates but leaves the " +
-		"message text relative to the statement (\"line 1:29\" for a statement on line 2)")
 	s := startServer(t, "")
 	_, err := s.tryKsql("SHOW STREAMS;\nCREATE STREAM x AS SELECT * FRM a;")
 	ke, ok := err.(*ksqlError)
