@@ -142,7 +142,7 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 func wrapExprErr(clause string, err error) error {
 	if ee, ok := err.(*eval.Error); ok {
 		msg := ee.Msg
-		if strings.HasPrefix(msg, "Cannot compare") && (clause == "WHERE" || clause == "HAVING") {
+		if (strings.HasPrefix(msg, "Cannot compare") || strings.HasPrefix(msg, "Error processing expression")) && (clause == "WHERE" || clause == "HAVING") {
 			msg = "Error in " + clause + " expression: " + msg
 		}
 		if name, ok := strings.CutSuffix(msg, " cannot be resolved."); ok && !strings.Contains(name, " ") {

@@ -324,7 +324,7 @@ func compileBinary(n *ast.BinaryOp, s *Scope) (*Expr, error) {
 	}
 	fn, rt, err := types.ArithFunc(n.Op, l.Type, r.Type)
 	if err != nil {
-		return nil, errAt(n, "%s", err.Error())
+		return nil, errAt(n, "Error processing expression: %s. Unsupported arithmetic types. %s %s", Text(n), kindName(l.Type), kindName(r.Type))
 	}
 	lf, rf := l.Eval, r.Eval
 	return &Expr{Type: rt, Eval: func(rec *Rec) (any, error) {
@@ -338,6 +338,15 @@ func compileBinary(n *ast.BinaryOp, s *Scope) (*Expr, error) {
 		}
 		return fn(a, b)
 	}}, nil
+}
+
+// kindName is a type's name without parameters (DECIMAL, not DECIMAL(2, 1)).
+func kindName(t *types.Type) string {
+	s := nullName(t)
+	if i := strings.IndexAny(s, "(<"); i > 0 {
+		return s[:i]
+	}
+	return s
 }
 
 func nullName(t *types.Type) string {

@@ -194,9 +194,24 @@ func compileLambdaCall(n *ast.FuncCall, s *Scope) (*Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The accumulator takes the wider of the initial value's and the lambda's types
+		// (REDUCE(map, 0, (s, k, v) => s + v) over DOUBLE values is a DOUBLE), so re-bind
+		// the lambda once with that state type.
 		if st != nil && body.Type != nil && !body.Type.Equal(st) {
-			if body, err = castTo(body, st, l.Body); err != nil {
-				return nil, err
+			if wide, werr := types.CommonType(st, body.Type); werr == nil && wide != nil && !wide.Equal(st) {
+				if init, err = castTo(init, wide, n.Args[1]); err != nil {
+					return nil, err
+				}
+				st = wide
+				pt[0] = wide
+				if body, slots, err = bind(l, pt); err != nil {
+					return nil, err
+				}
+			}
+			if !body.Type.Equal(st) {
+				if body, err = castTo(body, st, l.Body); err != nil {
+					return nil, err
+				}
 			}
 		}
 		rt := st
