@@ -44,6 +44,7 @@ type task struct {
 	// exclusive: this query is the only writer of its sink topic, so truncation is safe.
 	exclusive bool
 	out       []storage.Record
+	matBuf    []byte // scratch for materialized rows (the store copies them)
 	hwm       map[int32]int64
 	keyCodec  serde.Codec
 	valCodec  serde.Codec
@@ -289,7 +290,9 @@ func (t *task) flushOutput(ctx context.Context) error {
 			if r.Value == nil {
 				t.store.Delete(matTable, r.Key)
 			} else {
-				t.store.Put(matTable, r.Key, matValue(r.Timestamp, r.Value))
+				// Put copies the value, so the row is built in a reused buffer.
+				t.matBuf = appendMatValue(t.matBuf[:0], r.Timestamp, r.Value)
+				t.store.Put(matTable, r.Key, t.matBuf)
 			}
 		}
 	}
@@ -298,6 +301,12 @@ func (t *task) flushOutput(ctx context.Context) error {
 }
 
 const matTable = "mat"
+
+// appendMatValue appends matValue(ts, value) to dst.
+func appendMatValue(dst []byte, ts int64, value []byte) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, uint64(ts))
+	return append(dst, value...)
+}
 
 // matValue is a materialized row: the record timestamp (8 bytes, big-endian) then the value.
 func matValue(ts int64, value []byte) []byte {

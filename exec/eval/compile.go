@@ -559,18 +559,23 @@ func compareExprs(at ast.Expr, op string, l, r *Expr) (*Expr, error) {
 		test = func(c int) bool { return c >= 0 }
 	}
 	lf, rf := l.Eval, r.Eval
+	// ksqlDB compares with Java semantics: a comparison with a NULL operand is false, not
+	// NULL (so NOT (a = b) is true when a is NULL).
 	return &Expr{Type: types.BooleanType, Eval: func(rec *Rec) (any, error) {
 		a, err := lf(rec)
-		if err != nil || a == nil {
+		if err != nil {
 			return nil, err
 		}
 		b, err := rf(rec)
-		if err != nil || b == nil {
+		if err != nil {
 			return nil, err
+		}
+		if a == nil || b == nil {
+			return false, nil
 		}
 		c, ok := types.Compare(a, b)
 		if !ok {
-			return nil, nil
+			return false, nil
 		}
 		return test(c), nil
 	}}, nil
