@@ -96,6 +96,16 @@ type Log interface {
 	// Read returns up to max records of one partition starting at offset. If none are
 	// available it waits until some are, wait elapses, or ctx is done, and then returns what it
 	// has (possibly none, with a nil error). offset == EndOffset is valid (nothing yet).
+	//
+	// Aliasing: the returned slice and the records in it belong to the caller, who may keep
+	// them for as long as it likes. Their Key, Value and header Value byte slices may be
+	// sub-slices of a buffer shared with other records of the same call (the embedded log
+	// reads each call's bytes into buffers allocated for that call alone, usually one, and
+	// never reuses or writes them afterwards), so a later Read never changes them. Callers must
+	// treat them as read-only: write into a copy, never in place, and do not append to them
+	// (the embedded log caps each slice's capacity at its length so an append reallocates, but
+	// other implementations need not). Keeping any one record keeps the whole buffer it was
+	// read into reachable: copy what must outlive a large read.
 	Read(ctx context.Context, topic string, partition int32, offset int64, max int, wait time.Duration) ([]Record, error)
 
 	// OffsetForTime returns the first offset whose timestamp is >= ts, or EndOffset if none.

@@ -109,11 +109,6 @@ func TestCrashRestartExactlyOnce(t *testing.T) { crashTest(t, 1, true) }
 // TestCrashBeforeFirstCommit SIGKILLs the server in every life, including the first, where
 // the kill usually lands before the queries' first commit, and uses two partitions.
 func TestCrashBeforeFirstCommit(t *testing.T) {
-	t.Skip("engine bug: after SIGKILL + restart the CSAS sink holds duplicates (e.g. 806 of " +
-		"1,800 ids two or three times). Recovery truncates only the sink partitions that have " +
-		"an \"out:<p>\" entry in the last commit (exec/engine/task.go startTask), so output " +
-		"written before a query's first commit, or to a partition not yet in a commit, is " +
-		"never removed, while the input is re-read")
 	crashTest(t, 2, false)
 }
 

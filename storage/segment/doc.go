@@ -20,4 +20,11 @@
 // writer's lock: they read below a published size with positional reads, holding a reference
 // count on the segment so that retention or compaction can unlink the file underneath them.
 // Long-polling readers wait on Changed, a channel closed at every append.
+//
+// # Reads
+//
+// Read (read.go) reads whole frames with one pread per window into a buffer allocated for that
+// call, verifies each frame's CRC32C, and decodes records whose keys and values are sub-slices of
+// that buffer: no per-record copy or allocation, and no buffer is ever reused, so the records are
+// the caller's to keep (the aliasing rule on storage.Log.Read).
 package segment

@@ -54,7 +54,8 @@ func (s *segment) readWindow(w *window, pos, need, end int64, wanted int) error 
 		if span := s.next.Load() - s.base; span > 0 {
 			per = max(1, (s.size.Load()-fileHeaderSize+span-1)/span)
 		}
-		n = min(n, int64(wanted)*per+frameHeaderSize+batchHeaderSize)
+		// wanted is clamped first so that a huge limit cannot overflow the product.
+		n = min(n, int64(min(wanted, maxReadWindow))*per+frameHeaderSize+batchHeaderSize)
 	}
 	n = min(max(n, minReadWindow, need), end-pos)
 	// A fresh buffer every time: records decoded from the previous window alias it.
