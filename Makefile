@@ -1,5 +1,5 @@
 # Sluice: a streaming SQL server. `make run` starts it; `make test` is what CI runs.
-GO       ?= go
+GO       ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN      := bin/sluice
 QTT_DIR  ?= $(abspath ../shared/qtt)
 export QTT_DIR

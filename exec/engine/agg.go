@@ -57,6 +57,15 @@ type aggNode struct {
 	gkBuf    []byte
 	keyBuf   []byte
 	encBuf   []byte
+	// recBuf are the rows forwarded downstream, reused from update to update unless EMIT
+	// FINAL keeps them (the projection copies the values it needs before push returns).
+	recBuf [2]eval.Rec
+	// written filters the keys this node has written to the store. When the store held no
+	// aggregate state at the start (fresh), a key missing from the cache and the filter is
+	// known to be absent, so lookup skips the store read (new windows, new groups).
+	written   bloomFilter
+	freshDone bool
+	fresh     bool
 }
 
 // maxAggCacheEntries bounds the in-memory cache of aggregate entries. Past it, flush drops
@@ -121,9 +130,14 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 		return e, nil
 	}
 	key = append([]byte(nil), key...)
-	if b, ok, err := n.st.Get(aggTable, key); err != nil {
-		return nil, err
-	} else if ok {
+	if !n.knownAbsent(key) {
+		b, ok, err := n.st.Get(aggTable, key)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			goto absent
+		}
 		e, err := n.decodeEntry(key, b)
 		if err != nil {
 			return nil, err
@@ -132,6 +146,7 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 		n.cache[string(key)] = e
 		return e, nil
 	}
+absent:
 	if !create {
 		return nil, nil
 	}
@@ -147,16 +162,41 @@ func (n *aggNode) prior(e *aggEntry) *eval.Rec {
 		e.seen = true
 		return nil
 	}
-	return n.rec(e)
+	return n.recInto(&n.recBuf[1], e)
 }
 
-func (n *aggNode) rec(e *aggEntry) *eval.Rec {
-	vals := make([]any, 0, n.a.width())
+func (n *aggNode) rec(e *aggEntry) *eval.Rec { return n.recInto(&n.recBuf[0], e) }
+
+// recInto builds the row of e in buf, or in a new row when EMIT FINAL keeps rows.
+func (n *aggNode) recInto(buf *eval.Rec, e *aggEntry) *eval.Rec {
+	var vals []any
+	if n.final == nil {
+		vals = buf.Vals[:0]
+	} else {
+		buf = new(eval.Rec)
+	}
+	if vals == nil {
+		vals = make([]any, 0, n.a.width())
+	}
 	vals = append(vals, e.group...)
 	for _, acc := range e.accs {
 		vals = append(vals, acc.Result())
 	}
-	return &eval.Rec{Vals: vals, Ts: e.ts, WinStart: e.start, WinEnd: e.end}
+	*buf = eval.Rec{Vals: vals, Ts: e.ts, WinStart: e.start, WinEnd: e.end}
+	return buf
+}
+
+// knownAbsent reports whether key cannot be in the store: the store held no aggregate state
+// when this node started and the node never wrote key.
+func (n *aggNode) knownAbsent(key []byte) bool {
+	if !n.freshDone {
+		n.freshDone = true
+		empty := true
+		if err := n.st.Scan(aggTable, nil, nil, func(_, _ []byte) bool { empty = false; return false }); err == nil {
+			n.fresh = empty
+		}
+	}
+	return n.fresh && !n.written.mayContain(key)
 }
 
 func (n *aggNode) apply(e *aggEntry, r *eval.Rec, undo bool) {
@@ -464,6 +504,7 @@ func (n *aggNode) flush() {
 		// The store copies the value, so the encoding buffer is reused.
 		n.encBuf = n.encodeEntryTo(n.encBuf[:0], e)
 		n.st.Put(aggTable, e.stateKey, n.encBuf)
+		n.written.add(e.stateKey)
 	}
 	n.dirtyList = n.dirtyList[:0]
 	if cap(n.encBuf) > 1<<20 {
