@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strconv"
 
@@ -29,6 +30,9 @@ type aggEntry struct {
 	dirty      bool
 	deleted    bool
 	seen       bool // has been aggregated into before (so it was emitted)
+	// superseded: another entry replaced this one in the cache under the same key; flush
+	// skips it (the newer entry is written instead).
+	superseded bool
 }
 
 // aggNode folds rows into per-group accumulators. Entries live in an in-memory write-back
@@ -71,6 +75,14 @@ type aggNode struct {
 // maxAggCacheEntries bounds the in-memory cache of aggregate entries. Past it, flush drops
 // clean entries (windows that have ended first); they reload from the store on demand.
 const maxAggCacheEntries = 200_000
+
+// setCache makes e the cache entry of its key, marking the entry it replaces superseded.
+func (n *aggNode) setCache(e *aggEntry) {
+	if old, ok := n.cache[string(e.stateKey)]; ok && old != e {
+		old.superseded = true
+	}
+	n.cache[string(e.stateKey)] = e
+}
 
 // markDirty records that e must be written by the next flush.
 func (n *aggNode) markDirty(e *aggEntry) {
@@ -126,8 +138,12 @@ func (n *aggNode) newEntry(group []any, key []byte) *aggEntry {
 // lookup returns the entry for key, from the cache or the store; create makes a new one. key
 // may be a scratch buffer: it is copied when kept.
 func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error) {
-	if e, ok := n.cache[string(key)]; ok && !e.deleted {
-		return e, nil
+	old, ok := n.cache[string(key)]
+	if ok && !old.deleted {
+		return old, nil
+	}
+	if old != nil {
+		old.superseded = true // replaced below, by the stored entry or a new one
 	}
 	key = append([]byte(nil), key...)
 	if !n.knownAbsent(key) {
@@ -135,18 +151,16 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			goto absent
+		if ok {
+			e, err := n.decodeEntry(key, b)
+			if err != nil {
+				return nil, err
+			}
+			e.seen = true
+			n.cache[string(key)] = e
+			return e, nil
 		}
-		e, err := n.decodeEntry(key, b)
-		if err != nil {
-			return nil, err
-		}
-		e.seen = true
-		n.cache[string(key)] = e
-		return e, nil
 	}
-absent:
 	if !create {
 		return nil, nil
 	}
@@ -410,13 +424,13 @@ func (n *aggNode) pushSession(group []any, gk []byte, r *eval.Rec, gap, closeTim
 		}
 		s.deleted = true
 		n.markDirty(s)
-		n.cache[string(s.stateKey)] = s
+		n.setCache(s)
 		old := n.rec(s)
 		if err := n.forward(&change{old: old}); err != nil {
 			return err
 		}
 	}
-	n.cache[string(merged.stateKey)] = merged
+	n.setCache(merged)
 	n.sessions[string(gk)] = append(keep, merged)
 	return n.forward(&change{new: n.rec(merged)})
 }
@@ -491,9 +505,7 @@ func (n *aggNode) flush() {
 			continue
 		}
 		e.dirty = false
-		if n.cache[string(e.stateKey)] != e {
-			// Superseded in the cache by a newer entry for the same key, which is written
-			// instead.
+		if e.superseded {
 			continue
 		}
 		if e.deleted {
@@ -617,4 +629,66 @@ func appendGroupKey(dst []byte, vals []any, ts []*types.Type) []byte {
 		dst = serde.AppendJSON(dst, v, ts[i])
 	}
 	return append(dst, ']')
+}
+
+// bloomFilter is a scalable Bloom filter of byte keys: a chain of filters, each twice the size
+// of the previous one, a new one started when the last is full. False positives only cost a
+// store read; there are no false negatives.
+type bloomFilter struct {
+	seed    maphash.Seed
+	filters []bloomPart
+}
+
+type bloomPart struct {
+	bits   []uint64
+	n, max int
+}
+
+const bloomHashes = 4
+
+func (f *bloomFilter) add(key []byte) {
+	if len(f.filters) == 0 {
+		f.seed = maphash.MakeSeed()
+	}
+	if len(f.filters) == 0 || f.filters[len(f.filters)-1].n >= f.filters[len(f.filters)-1].max {
+		words := 1 << 10 // 64 Kib
+		if len(f.filters) > 0 {
+			words = 2 * len(f.filters[len(f.filters)-1].bits)
+		}
+		// About 12 bits per key keeps each part's false-positive rate near 1%.
+		f.filters = append(f.filters, bloomPart{bits: make([]uint64, words), max: words * 64 / 12})
+	}
+	p := &f.filters[len(f.filters)-1]
+	h := maphash.Bytes(f.seed, key)
+	h1, h2 := h, h>>32|1
+	m := uint64(len(p.bits) * 64)
+	for i := uint64(0); i < bloomHashes; i++ {
+		b := (h1 + i*h2) % m
+		p.bits[b/64] |= 1 << (b % 64)
+	}
+	p.n++
+}
+
+func (f *bloomFilter) mayContain(key []byte) bool {
+	if len(f.filters) == 0 {
+		return false
+	}
+	h := maphash.Bytes(f.seed, key)
+	h1, h2 := h, h>>32|1
+	for i := range f.filters {
+		p := &f.filters[i]
+		m := uint64(len(p.bits) * 64)
+		hit := true
+		for j := uint64(0); j < bloomHashes; j++ {
+			b := (h1 + j*h2) % m
+			if p.bits[b/64]&(1<<(b%64)) == 0 {
+				hit = false
+				break
+			}
+		}
+		if hit {
+			return true
+		}
+	}
+	return false
 }

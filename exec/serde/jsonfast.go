@@ -194,7 +194,9 @@ type colError struct {
 	err  error
 }
 
-func (e *colError) Error() string { return "failed to deserialize column " + e.name + ": " + e.err.Error() }
+func (e *colError) Error() string {
+	return "failed to deserialize column " + e.name + ": " + e.err.Error()
+}
 func (e *colError) Unwrap() error { return e.err }
 
 // valueFromJSON converts one JSON value (already validated by the scanner) into type t, with
