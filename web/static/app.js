@@ -17,8 +17,11 @@ const outputEl = $("output");
 // and every request carries them.
 const session = { props: {}, vars: {} };
 
-// The running query, if any: { ctl: AbortController, queryId: string|null }.
+// The running query, if any: { ctl: AbortController, queryId: string|null, stopped: bool }.
 let current = null;
+// True while run() works through the editor's statements (Ctrl+Enter must not start a second
+// run meanwhile).
+let running = false;
 
 class ApiError extends Error {
   constructor(status, body) {
@@ -137,17 +140,25 @@ function handleLocally(stmt) {
 
 // ---- errors --------------------------------------------------------------------------------
 
-// showError displays an error; when its message carries "line L:C", the position is converted
+// errorPosition finds the position an error message names, relative to its statement: syntax
+// errors say "line L:C", semantic errors "Line: L, Col: C" (both 1-based). Null if none.
+function errorPosition(msg) {
+  const m = /\bline (\d+):(\d+)/i.exec(msg) || /\bLine: (\d+), Col: (\d+)/i.exec(msg);
+  return m ? { line: Number(m[1]), col: Number(m[2]) } : null;
+}
+
+// showError displays an error; when its message carries a position, the position is converted
 // to editor coordinates (relative to the statement at offset) and selected in the editor.
 function showError(err, stmt) {
   errorEl.replaceChildren();
   errorEl.hidden = false;
   const msg = err.message || String(err);
-  const m = /line (\d+):(\d+)/.exec(msg);
-  if (m && stmt) {
-    const pos = editorPosition(stmt, Number(m[1]), Number(m[2]));
+  const at = errorPosition(msg);
+  if (at && stmt) {
+    const pos = editorPosition(stmt, at.line, at.col);
     const lc = lineCol(editor.value, pos);
     errorEl.append(el("span", { class: "where" }, `Line ${lc.line}, column ${lc.col}: `));
+    editor.focus();
     editor.setSelectionRange(pos, Math.min(pos + 1, editor.value.length));
   }
   const code = err.body && err.body.error_code ? ` (error ${err.body.error_code})` : "";
@@ -276,13 +287,15 @@ function isDDL(stmt) {
 }
 
 async function run() {
-  if (current) return;
+  if (running) return;
   clearError();
   outputEl.replaceChildren();
   const stmts = splitStatements(editor.value);
   if (stmts.length === 0) { setStatus("Nothing to run"); return; }
+  running = true;
   runButton.disabled = true;
   let refresh = false;
+  let stopped = false;
   try {
     for (const stmt of stmts) {
       const local = handleLocally(stmt.text);
@@ -290,16 +303,23 @@ async function run() {
         resultSection("session", stmt.text).append(el("p", null, local));
         continue;
       }
-      if (isQuery(stmt.text)) {
-        await streamQuery(stmt);
-        continue;
+      try {
+        if (isQuery(stmt.text)) {
+          // Stop ends the whole run, not only this query: the statements after it do not run.
+          if (await streamQuery(stmt)) { stopped = true; break; }
+          continue;
+        }
+        setStatus("Running…");
+        const ents = await postKsql(stmt.text);
+        for (const ent of ents) renderEntity(ent);
+        refresh = refresh || isDDL(stmt.text);
+      } catch (err) {
+        // Errors name their position relative to the statement; keep which one failed.
+        if (!err.stmt) err.stmt = stmt;
+        throw err;
       }
-      setStatus("Running…");
-      const ents = await postKsql(stmt.text);
-      for (const ent of ents) renderEntity(ent);
-      refresh = refresh || isDDL(stmt.text);
     }
-    setStatus("Done");
+    setStatus(stopped ? "Stopped" : "Done");
   } catch (err) {
     if (err.name === "AbortError") {
       setStatus("Stopped");
@@ -308,6 +328,7 @@ async function run() {
       showError(err, err.stmt);
     }
   } finally {
+    running = false;
     runButton.disabled = false;
     stopButton.disabled = true;
     current = null;
@@ -316,10 +337,13 @@ async function run() {
 }
 
 // streamQuery runs one SELECT or PRINT through /query-stream (delimited) and appends rows to a
-// live table as they arrive, until the query ends or Stop is pressed.
+// live table as they arrive, until the query ends or Stop is pressed. It returns true when
+// Stop ended it. (After /close-query the server ends the response normally, so the end of the
+// stream alone does not tell a finished query from a stopped one.)
 async function streamQuery(stmt) {
   const ctl = new AbortController();
-  current = { ctl, queryId: null };
+  current = { ctl, queryId: null, stopped: false };
+  const mine = current;
   stopButton.disabled = false;
   setStatus("Starting query…");
   let resp;
@@ -345,7 +369,7 @@ async function streamQuery(stmt) {
   let scheduled = false;
   const showCount = () => {
     scheduled = false;
-    if (current) setStatus(`Streaming… ${rows} row${rows === 1 ? "" : "s"}`);
+    if (current === mine && !mine.stopped) setStatus(`Streaming… ${rows} row${rows === 1 ? "" : "s"}`);
   };
   const handleLine = (line) => {
     if (line.trim() === "") return;
@@ -394,15 +418,19 @@ async function streamQuery(stmt) {
       }
     }
     handleLine(buf + decoder.decode());
+  } catch (err) {
+    if (!mine.stopped) throw err;
   } finally {
     reader.releaseLock();
   }
-  sec.append(el("p", { class: "muted" }, `${rows} row${rows === 1 ? "" : "s"}`));
+  sec.append(el("p", { class: "muted" }, `${rows} row${rows === 1 ? "" : "s"}${mine.stopped ? " (stopped)" : ""}`));
+  return mine.stopped;
 }
 
 async function stop() {
   if (!current) return;
   const { ctl, queryId } = current;
+  current.stopped = true;
   stopButton.disabled = true;
   if (queryId) {
     try {
