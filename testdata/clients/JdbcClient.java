@@ -1,6 +1,7 @@
 // PostgreSQL JDBC client for server/app/clients_test.go (TestClientJDBC).
 //
-// Runs against a Sluice pgwire server given by SLUICE_PG_HOST / SLUICE_PG_PORT: DDL, INSERTs,
+// Runs against a Sluice pgwire server given by SLUICE_PG_HOST / SLUICE_PG_PORT (optionally
+// SLUICE_PG_USER, SLUICE_PG_PASSWORD, and SLUICE_PG_SSL=1 for sslmode=require): DDL, INSERTs,
 // a PreparedStatement pull query with setString executed 6 times (the 5th execution crosses
 // prepareThreshold=5: the driver switches to a named server-side statement and binary
 // results), and a push query with LIMIT 5 read with setAutoCommit(false) + setFetchSize(2)

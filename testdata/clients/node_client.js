@@ -1,6 +1,7 @@
 // node-postgres client for server/app/clients_test.go (TestClientNodePg).
 //
-// Runs against a Sluice pgwire server given by SLUICE_PG_HOST / SLUICE_PG_PORT: DDL, INSERTs
+// Runs against a Sluice pgwire server given by SLUICE_PG_HOST / SLUICE_PG_PORT (optionally
+// SLUICE_PG_USER, SLUICE_PG_PASSWORD, and SLUICE_PG_SSL=1 for TLS without verification): DDL, INSERTs
 // with $n parameters, a pull query with $1 against a CTAS table (extended protocol), and
 // pg-cursor read(2) twice over a push query with LIMIT 4 (Execute maxRows=2 ->
 // PortalSuspended, then resume). It prints one line per result; the Go test compares the
@@ -27,6 +28,7 @@ async function main() {
     connectionTimeoutMillis: 5000,
   });
   await client.connect();
+  if (process.env.SLUICE_PG_SSL) console.log('ssl:', client.connection.stream.encrypted === true);
   let res = await client.query("CREATE STREAM clicks (userId STRING, page STRING, n INT) " +
     "WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='JSON', PARTITIONS=1)");
   console.log('ddl:', res.command);

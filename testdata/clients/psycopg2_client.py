@@ -1,6 +1,7 @@
 """psycopg2 client for server/app/clients_test.go (TestClientPsycopg2).
 
-Runs against a Sluice pgwire server given by SLUICE_PG_HOST / SLUICE_PG_PORT: DDL, INSERTs,
+Runs against a Sluice pgwire server given by SLUICE_PG_HOST / SLUICE_PG_PORT (optionally
+SLUICE_PG_USER, SLUICE_PG_PASSWORD, and SLUICE_PG_SSL=1 for sslmode=require): DDL, INSERTs,
 a parameterized pull query (%s) against a CTAS table, a named cursor (itersize=2) over a push
 query with LIMIT 4, and copy_expert over a push query with LIMIT 2. It prints one line per
 result; the Go test compares the output exactly. Run it with Debian's /usr/bin/python3
@@ -27,12 +28,16 @@ PUSH = "SELECT userId, page, n FROM clicks EMIT CHANGES LIMIT {}"
 
 def connect():
     return psycopg2.connect(host=os.environ["SLUICE_PG_HOST"], port=os.environ["SLUICE_PG_PORT"],
-                            user=os.environ.get("SLUICE_PG_USER", "sluice"), dbname="sluice",
-                            sslmode="disable", connect_timeout=5)
+                            user=os.environ.get("SLUICE_PG_USER", "sluice"),
+                            password=os.environ.get("SLUICE_PG_PASSWORD"), dbname="sluice",
+                            sslmode="require" if os.environ.get("SLUICE_PG_SSL") else "disable",
+                            connect_timeout=5)
 
 
 def main():
     conn = connect()
+    if os.environ.get("SLUICE_PG_SSL"):
+        print("ssl:", conn.info.ssl_in_use)
     conn.autocommit = True
     cur = conn.cursor()
     for stmt in DDL:
