@@ -9,6 +9,7 @@ import (
 	"net"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/jackc/chunkreader/v2"
 	"github.com/jackc/pgproto3/v2"
@@ -54,6 +55,19 @@ type inMsg struct {
 	err error
 }
 
+// writeTimeout bounds how long one write may block. A client that stops reading (a stalled
+// push subscriber) fills its socket buffer; without a deadline the session would hold its
+// goroutine, socket and buffered rows forever. Past it the connection is closed.
+const writeTimeout = 30 * time.Second
+
+// deadlineWriter sets a write deadline before every write to the client.
+type deadlineWriter struct{ nc net.Conn }
+
+func (w deadlineWriter) Write(p []byte) (int, error) {
+	_ = w.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return w.nc.Write(p)
+}
+
 // inQueue bounds how many pipelined messages the reader buffers while a statement runs.
 const inQueue = 128
 
@@ -61,7 +75,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{
 		srv:     s,
 		nc:      nc,
-		bw:      bufio.NewWriterSize(nc, 16<<10),
+		bw:      bufio.NewWriterSize(deadlineWriter{nc}, 16<<10),
 		in:      make(chan inMsg, inQueue),
 		gone:    make(chan struct{}),
 		done:    make(chan struct{}),

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"fmt"
+	tparser "github.com/pingcap/tidb/pkg/parser"
 	"math"
 	"strconv"
 	"strings"
@@ -92,6 +93,7 @@ func ParseType(text string) (t *types.Type, err error) {
 // one is kept in err and from then on peek returns EOF, so every loop ends and callers can
 // check err once instead of after every call.
 type parser struct {
+	tidb *tparser.Parser // checked out by parseSelect until releaseTiDB
 	text string
 	li   *lineIndex
 	toks []token // ends with a tEOF token

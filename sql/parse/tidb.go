@@ -31,9 +31,13 @@ var tidbErrRe = regexp.MustCompile(`(?s)line \d+ column \d+ near "(.*)"(?:\(tota
 
 // parseSelect runs TiDB over rewritten text and maps a failure back to the source position.
 func (p *parser) parseSelect(text string, segs []seg) *tast.SelectStmt {
+	// The returned tree may share memory with the TiDB parser, so the parser stays checked
+	// out until the caller has converted the tree (releaseTiDB); returning it to the pool
+	// earlier let a concurrent parse overwrite nodes still being read.
+	p.releaseTiDB()
 	tp := tidbPool.Get().(*tparser.Parser)
+	p.tidb = tp
 	stmt, err := tp.ParseOneStmt(text, "", "")
-	tidbPool.Put(tp)
 	if err != nil {
 		at := len(text)
 		if m := tidbErrRe.FindStringSubmatch(err.Error()); m != nil {
@@ -73,8 +77,17 @@ func (p *parser) failTok(off int) {
 	p.failAt(off, Syntax, "Syntax error", styleLine)
 }
 
+// releaseTiDB returns the TiDB parser taken by parseSelect to the pool.
+func (p *parser) releaseTiDB() {
+	if p.tidb != nil {
+		tidbPool.Put(p.tidb)
+		p.tidb = nil
+	}
+}
+
 // convertQuery fills qp.q from TiDB's parse of the synthetic statement.
 func (p *parser) convertQuery(text string, segs []seg, w *rewriter, qp *queryParts) {
+	defer p.releaseTiDB()
 	sel := p.parseSelect(text, segs)
 	if sel == nil {
 		return
@@ -136,6 +149,7 @@ func (c *converter) joinOns(j *tast.Join, acc []tast.ExprNode) []tast.ExprNode {
 
 // convertExprList converts the fields of `SELECT e1, e2, ...`.
 func (p *parser) convertExprList(text string, segs []seg, w *rewriter) []ast.Expr {
+	defer p.releaseTiDB()
 	sel := p.parseSelect(text, segs)
 	if sel == nil || sel.Fields == nil {
 		return nil
