@@ -143,6 +143,7 @@ func (e *Engine) pushQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 			return qctx.Err()
 		case <-time.After(pushStallTimeout):
 			err := &Error{Code: 50000, SQLState: "53400", Kind: ServerError, Msg: fmt.Sprintf("push query %s dropped: the client did not read %d buffered rows within %s", id, pushBuffer, pushStallTimeout)}
+			e.logf("%s", err.Msg)
 			fail(err)
 			return err
 		}
