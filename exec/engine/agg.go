@@ -74,7 +74,7 @@ type aggNode struct {
 
 // maxAggCacheEntries bounds the in-memory cache of aggregate entries. Past it, flush drops
 // clean entries (windows that have ended first); they reload from the store on demand.
-const maxAggCacheEntries = 200_000
+var maxAggCacheEntries = 200_000 // a variable for tests
 
 // setCache makes e the cache entry of its key, marking the entry it replaces superseded.
 func (n *aggNode) setCache(e *aggEntry) {
