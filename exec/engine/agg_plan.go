@@ -57,6 +57,22 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		a.groupKeys = append(a.groupKeys, eval.Key(g))
 		a.keyTypes = append(a.keyTypes, orStringType(x.Type))
 	}
+	// Window bounds exist only on the aggregated row, never inside an aggregate's arguments.
+	for _, root := range append(selectExprs(q), q.Having) {
+		var bad string
+		walkExpr(root, func(x ast.Expr) {
+			if fc, ok := isAggregateCall(x); ok && bad == "" {
+				for _, arg := range fc.Args {
+					if b := windowBoundIn(arg); b != "" {
+						bad = b
+					}
+				}
+			}
+		})
+		if bad != "" {
+			return errf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations", bad)
+		}
+	}
 	// Collect aggregate calls from SELECT and HAVING.
 	collect := func(root ast.Expr) error {
 		var err error
@@ -291,6 +307,16 @@ func checkFunctionsExist(q *ast.Query) error {
 		return errf("Can't find any functions with the name '%s'", missing)
 	}
 	return nil
+}
+
+func selectExprs(q *ast.Query) []ast.Expr {
+	var out []ast.Expr
+	for _, it := range q.Select {
+		if it.Expr != nil {
+			out = append(out, it.Expr)
+		}
+	}
+	return out
 }
 
 func groupDisplay(k string) string { return strings.Trim(k, "()") }

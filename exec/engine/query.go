@@ -385,6 +385,25 @@ func (e *Engine) planPull(q *ast.Query, props map[string]string) (*pullPlan, err
 		return nil, err
 	}
 	for si, it := range q.Select {
+		if it.Star && it.Expr != nil {
+			// s->* expands to one column per struct field.
+			base, err := eval.Compile(it.Expr, rowtime)
+			if err != nil {
+				return nil, wrapExprErr("SELECT", err)
+			}
+			if base.Type == nil || base.Type.Kind != types.KindStruct {
+				return nil, errf("Cannot use '->*' on a non-STRUCT column: %s", eval.Text(it.Expr))
+			}
+			for _, f := range base.Type.Fields {
+				x, err := eval.Compile(&ast.Dereference{Base: it.Expr, Field: f.Name}, rowtime)
+				if err != nil {
+					return nil, err
+				}
+				pp.proj = append(pp.proj, x)
+				pp.cols = append(pp.cols, Column{Name: f.Name, Type: f.Type})
+			}
+			continue
+		}
 		if it.Star {
 			for i, c := range allCols {
 				if it.Qualifier != "" && !strings.EqualFold(it.Qualifier, scopeCols[i].Qualifier) {
