@@ -184,6 +184,12 @@ func (t *task) emit(o *outRec) error {
 		t.recordError(err, nil)
 		return nil
 	}
+	if rec.Timestamp < 0 {
+		// A record stamped before the epoch (e.g. from the sink's TIMESTAMP column) is invalid
+		// in Kafka; ksqlDB skips it and logs it.
+		t.recordError(fmt.Errorf("output record with invalid timestamp %d skipped", rec.Timestamp), nil)
+		return nil
+	}
 	t.out = append(t.out, rec)
 	return nil
 }
