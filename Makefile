@@ -36,6 +36,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentRead$$' -fuzztime $(FUZZTIME) ./storage/segment
 	$(GO) test -run '^$$' -fuzz '^FuzzFrontendMessages$$' -fuzztime $(FUZZTIME) ./server/pgwire
 	$(GO) test -run '^$$' -fuzz '^FuzzKsqlRequest$$' -fuzztime $(FUZZTIME) ./server/rest
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONFast$$' -fuzztime $(FUZZTIME) ./exec/serde
+	$(GO) test -run '^$$' -fuzz '^FuzzProtobufDecode$$' -fuzztime $(FUZZTIME) ./exec/serde
 
 # ksqlDB's query-validation tests: prints `N passed, N failed, N skipped`.
 qtt: build
