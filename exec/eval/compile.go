@@ -716,13 +716,26 @@ func compileIn(n *ast.InList, s *Scope) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	var items []*Expr
-	for _, e := range n.List {
+	// Numeric operands are compared in the type widened by the numeric items, and errors
+	// name that type, as ksqlDB does (DECIMAL(4,2) IN (10, ...) compares as DECIMAL(12,2)).
+	target := x.Type
+	compiled := make([]*Expr, len(n.List))
+	for i, e := range n.List {
 		it, err := Compile(e, s)
 		if err != nil {
 			return nil, err
 		}
-		if it, err = coerceToOperand(e, it, x.Type, s); err != nil {
+		compiled[i] = it
+		if target != nil && target.IsNumeric() && it.Type != nil && it.Type.IsNumeric() {
+			if w, werr := types.CommonType(target, it.Type); werr == nil && w != nil {
+				target = w
+			}
+		}
+	}
+	var items []*Expr
+	for i, e := range n.List {
+		it, err := coerceToOperand(e, compiled[i], target, s)
+		if err != nil {
 			return nil, err
 		}
 		if _, it, err = alignTemporal(x, it, e); err != nil {
