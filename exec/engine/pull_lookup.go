@@ -7,16 +7,33 @@ import (
 	"github.com/sluicedb/sluice/sql/types"
 )
 
-// pullKeys finds the key values a pull query's WHERE pins down: `k = literal` or
-// `k IN (literals)` as a conjunct, for a source with one key column. It returns the encoded
-// record keys to look up, or ok=false when the query must scan.
+// pullKeys returns the encoded record keys a pull query's WHERE pins down (see
+// pullKeyValues), or ok=false when the query must scan.
 func pullKeys(where ast.Expr, src *source) (keys [][]byte, ok bool) {
-	kcols := src.keyCols()
-	if where == nil || len(kcols) != 1 {
+	vals, ok := pullKeyValues(where, src)
+	if !ok {
 		return nil, false
 	}
 	kc, _, err := src.codecs()
 	if err != nil {
+		return nil, false
+	}
+	for _, v := range vals {
+		b, err := kc.Encode([]any{v})
+		if err != nil {
+			return nil, false
+		}
+		keys = append(keys, b)
+	}
+	return keys, true
+}
+
+// pullKeyValues finds the key values a pull query's WHERE pins down: `k = literal` or
+// `k IN (literals)` as a conjunct, for a source with one key column, converted to the key's
+// type.
+func pullKeyValues(where ast.Expr, src *source) (vals []any, ok bool) {
+	kcols := src.keyCols()
+	if where == nil || len(kcols) != 1 {
 		return nil, false
 	}
 	key := kcols[0]
@@ -73,13 +90,9 @@ func pullKeys(where ast.Expr, src *source) (keys [][]byte, ok bool) {
 				return nil, false
 			}
 		}
-		b, err := kc.Encode([]any{v})
-		if err != nil {
-			return nil, false
-		}
-		keys = append(keys, b)
+		vals = append(vals, v)
 	}
-	return keys, true
+	return vals, true
 }
 
 func isKeyRef(e ast.Expr, name string) bool {

@@ -526,7 +526,31 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 			pp.cols[i].Key = false
 		}
 	}
-	if reader != nil {
+	if q := e.ownerTask(src); q != nil && q.pullFromAgg && reader != nil {
+		err = pullFromAggregate(q, src, n.Query.Where, reader, func(row []any, ts, ws, we int64) bool {
+			r := &eval.Rec{Vals: row, Ts: ts, WinStart: ws, WinEnd: we}
+			if pp.where != nil {
+				v, werr := pp.where.Eval(r)
+				if werr != nil {
+					procErr = werr
+					return false
+				}
+				if v != true {
+					return true
+				}
+			}
+			vals := make([]any, len(pp.proj))
+			for i, x := range pp.proj {
+				v, perr := x.Eval(r)
+				if perr != nil {
+					v = nil
+				}
+				vals[i] = v
+			}
+			rows = append(rows, Row{Values: vals})
+			return pp.limit < 0 || len(rows) < pp.limit
+		})
+	} else if reader != nil {
 		visit := func(k, v []byte) bool {
 			if len(v) < 8 {
 				return true
@@ -577,6 +601,16 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 		return nil, errf("%s", procErr.Error())
 	}
 	return staticCursor(e.newTransientID(src.Name), pp.cols, rows, final), nil
+}
+
+// ownerTask returns the running task that maintains a table, or nil.
+func (e *Engine) ownerTask(src *source) *task {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if q := e.cat.queries[src.OwnerQuery]; q != nil {
+		return q.task
+	}
+	return nil
 }
 
 // scanTopic reads every partition of a topic from its start to its current end.

@@ -52,6 +52,8 @@ type task struct {
 	mat       bool
 	// matOnly: results only feed the materialized store (SOURCE tables); nothing is appended.
 	matOnly bool
+	// pullFromAgg: pull queries read the aggregate state instead of materialized rows.
+	pullFromAgg bool
 
 	processed  atomic.Int64
 	errors     atomic.Int64
@@ -79,7 +81,10 @@ func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, 
 		return nil, err
 	}
 	t.keyCodec, t.valCodec = kc, vc
-	t.mat = sink.Kind == ast.Table
+	// Aggregations answer pull queries from their aggregate state (pull_agg.go), so their rows
+	// are not written a second time; EMIT FINAL keeps a materialized copy of final rows.
+	t.pullFromAgg = plan.agg != nil && !plan.emitFinal
+	t.mat = sink.Kind == ast.Table && !t.pullFromAgg
 	if sink.TimestampCol != "" {
 		t.tsCol = sink.Schema.Find(sink.TimestampCol)
 	}
