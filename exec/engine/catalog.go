@@ -76,6 +76,16 @@ type queryInfo struct {
 	Sources []string
 	Kind    string // CSAS, CTAS, INSERT
 	task    *task
+	// extra holds the other per-partition tasks of a query run one task per partition.
+	extra []*task
+}
+
+// allTasks lists every task of the query.
+func (q *queryInfo) allTasks() []*task {
+	if q.task == nil {
+		return nil
+	}
+	return append([]*task{q.task}, q.extra...)
 }
 
 // catalog holds sources, queries and custom types. Guarded by Engine.mu.

@@ -492,8 +492,10 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 	var qid string
 	if old, ok := e.cat.sources[n.Name]; ok && n.OrReplace && old.OwnerQuery != "" {
 		qid = old.OwnerQuery
-		if q := e.cat.queries[qid]; q != nil && q.task != nil {
-			q.task.stop()
+		if q := e.cat.queries[qid]; q != nil {
+			for _, t := range q.allTasks() {
+				t.stop()
+			}
 		}
 		e.removeQuery(qid)
 	} else {
@@ -511,7 +513,7 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 	e.cat.sources[n.Name] = sink
 	e.cat.queries[qid] = qi
 	e.cat.order = append(e.cat.order, qid)
-	if _, err := e.startTask(ctx, qi, plan, sink, true); err != nil {
+	if err := e.startPartitionedTasks(ctx, qi, plan, sink); err != nil {
 		e.removeQuery(qid)
 		delete(e.cat.sources, n.Name)
 		return nil, err
@@ -832,9 +834,9 @@ func (e *Engine) drop(ctx context.Context, s *Session, n *ast.Drop) (*Result, er
 		return nil, err
 	}
 	for _, id := range e.cat.writers(n.Name) {
-		if q := e.cat.queries[id]; q.task != nil {
-			q.task.stop()
-			_ = q.task.store.Drop()
+		for _, t := range e.cat.queries[id].allTasks() {
+			t.stop()
+			_ = t.store.Drop()
 		}
 		e.removeQuery(id)
 	}
@@ -864,9 +866,9 @@ func (e *Engine) terminate(ctx context.Context, s *Session, n *ast.Terminate) (*
 	}
 	for _, id := range ids {
 		q := e.cat.queries[id]
-		if q.task != nil {
-			q.task.stop()
-			_ = q.task.store.Drop()
+		for _, t := range q.allTasks() {
+			t.stop()
+			_ = t.store.Drop()
 		}
 		if src, ok := e.cat.sources[q.Sink]; ok && src.OwnerQuery == id {
 			src.OwnerQuery = ""

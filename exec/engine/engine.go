@@ -139,7 +139,7 @@ func (e *Engine) Close() error {
 		return true
 	})
 	for _, id := range e.cat.order {
-		if t := e.cat.queries[id].task; t != nil {
+		for _, t := range e.cat.queries[id].allTasks() {
 			t.stop()
 		}
 	}
@@ -374,9 +374,7 @@ func (e *Engine) Quiesce(ctx context.Context) error {
 			e.mu.Lock()
 			var tasks []*task
 			for _, id := range e.cat.order {
-				if t := e.cat.queries[id].task; t != nil {
-					tasks = append(tasks, t)
-				}
+				tasks = append(tasks, e.cat.queries[id].allTasks()...)
 			}
 			e.mu.Unlock()
 			progress := false
@@ -396,8 +394,10 @@ func (e *Engine) Quiesce(ctx context.Context) error {
 		e.mu.Lock()
 		var busy bool
 		for _, id := range e.cat.order {
-			if t := e.cat.queries[id].task; t != nil && t.lagged(ctx) {
-				busy = true
+			for _, t := range e.cat.queries[id].allTasks() {
+				if t.lagged(ctx) {
+					busy = true
+				}
 			}
 		}
 		e.mu.Unlock()

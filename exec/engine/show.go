@@ -231,7 +231,12 @@ func (e *Engine) sourceDescription(src *source, extended bool) map[string]any {
 	stats := ""
 	if extended && src.OwnerQuery != "" {
 		if q := e.cat.queries[src.OwnerQuery]; q != nil && q.task != nil {
-			stats = fmt.Sprintf("messages-processed: %d, processing-errors: %d", q.task.processed.Load(), q.task.errors.Load())
+			var processed, errs int64
+			for _, t := range q.allTasks() {
+				processed += t.processed.Load()
+				errs += t.errors.Load()
+			}
+			stats = fmt.Sprintf("messages-processed: %d, processing-errors: %d, tasks: %d", processed, errs, len(q.allTasks()))
 		}
 	}
 	return map[string]any{"name": src.Name, "windowType": wt, "readQueries": readQ, "writeQueries": writeQ, "fields": fields,

@@ -54,6 +54,9 @@ type task struct {
 	matOnly bool
 	// pullFromAgg: pull queries read the aggregate state instead of materialized rows.
 	pullFromAgg bool
+	// only is the source partition this task owns (-1: all); its results go to the same
+	// partition of the sink.
+	only int32
 
 	processed  atomic.Int64
 	errors     atomic.Int64
@@ -71,11 +74,51 @@ type task struct {
 
 // startTask instantiates and (in server mode) starts a persistent query.
 func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, exclusive bool) (*task, error) {
-	store, err := e.states.Open(qi.ID)
+	return e.startPartitionTask(ctx, qi, plan, sink, exclusive, -1)
+}
+
+// startPartitionedTasks runs a query as one task per source partition when that is safe: a
+// stateless stream query (no re-keying, aggregation or join) whose sink has the source's
+// partition count and key format. Each task then reads one partition and writes the same
+// partition of the sink, so it is that partition's only writer and exactly-once recovery
+// stays per partition.
+func (e *Engine) startPartitionedTasks(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
+	if !plan.partitionParallel(sink) {
+		_, err := e.startTask(ctx, qi, plan, sink, true)
+		return err
+	}
+	for p := 0; p < sink.Partitions; p++ {
+		if _, err := e.startPartitionTask(ctx, qi, plan, sink, true, int32(p)); err != nil {
+			for _, t := range qi.allTasks() {
+				t.stop()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// partitionParallel reports whether the query can run as one task per source partition.
+func (p *queryPlan) partitionParallel(sink *source) bool {
+	if len(p.sources) != 1 || p.agg != nil || p.join != nil || p.partition != nil || p.tableSource {
+		return false
+	}
+	src := p.sources[0].src
+	return src.Partitions > 1 && sink.Partitions == src.Partitions &&
+		sink.KeyFormat.Name == src.KeyFormat.Name && src.windowed() == sink.windowed()
+}
+
+// startPartitionTask starts a task over all source partitions (only < 0) or just one.
+func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, exclusive bool, only int32) (*task, error) {
+	storeID := qi.ID
+	if only >= 0 {
+		storeID = fmt.Sprintf("%s-p%d", qi.ID, only)
+	}
+	store, err := e.states.Open(storeID)
 	if err != nil {
 		return nil, err
 	}
-	t := &task{e: e, id: qi.ID, plan: plan, store: store, sink: sink, exclusive: exclusive, hwm: map[int32]int64{}, tsCol: -1}
+	t := &task{e: e, id: qi.ID, plan: plan, store: store, sink: sink, exclusive: exclusive, hwm: map[int32]int64{}, tsCol: -1, only: only}
 	kc, vc, err := sink.codecs()
 	if err != nil {
 		return nil, err
@@ -103,6 +146,9 @@ func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, 
 			return nil, fmt.Errorf("source topic %s: %w", bs.src.Topic, err)
 		}
 		for _, p := range info.Partitions {
+			if only >= 0 && p.Partition != only {
+				continue
+			}
 			in := &taskInput{topic: bs.src.Topic, partition: p.Partition, entry: pl.entry[i]}
 			if off, ok := committed[in.id()]; ok {
 				in.offset = off
@@ -147,6 +193,9 @@ func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, 
 		if info, err := e.log.DescribeTopic(ctx, sink.Topic); err == nil {
 			pinned := false
 			for _, pi := range info.Partitions {
+				if only >= 0 && pi.Partition != only {
+					continue
+				}
 				if _, ok := committed["out:"+strconv.Itoa(int(pi.Partition))]; !ok {
 					t.hwm[pi.Partition] = pi.EndOffset
 					pinned = true
@@ -162,7 +211,11 @@ func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, 
 			}
 		}
 	}
-	qi.task = t
+	if qi.task == nil {
+		qi.task = t
+	} else {
+		qi.extra = append(qi.extra, t)
+	}
 	if !e.cfg.Deterministic {
 		tctx, cancel := context.WithCancel(e.ctx)
 		t.cancel = cancel
@@ -188,6 +241,9 @@ func (t *task) emit(o *outRec) error {
 	if err != nil {
 		t.recordError(err, nil)
 		return nil
+	}
+	if t.only >= 0 {
+		rec.Partition = t.only
 	}
 	if rec.Timestamp < 0 {
 		// A record stamped before the epoch (e.g. from the sink's TIMESTAMP column) is invalid
