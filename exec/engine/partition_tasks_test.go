@@ -7,23 +7,13 @@ import (
 	"time"
 
 	"github.com/sluicedb/sluice/storage"
-	"github.com/sluicedb/sluice/storage/embedded"
 )
 
 // A stateless query over a partitioned stream runs one task per source partition, and each
 // result stays in its record's partition.
 func TestStatelessQueryRunsOneTaskPerPartition(t *testing.T) {
 	ctx := context.Background()
-	lg, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
-	e, err := Open(ctx, Config{Log: lg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e, lg := openServerEngine(t)
 	s := NewSession()
 	for _, stmt := range []string{
 		"CREATE STREAM s (id INT KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=4);",

@@ -8,23 +8,13 @@ import (
 
 	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/storage"
-	"github.com/sluicedb/sluice/storage/embedded"
 )
 
 // A record that cannot be decoded is skipped and logged; the query keeps going, and the
 // processing log can be read with SQL.
 func TestProcessingLogIsQueryable(t *testing.T) {
 	ctx := context.Background()
-	lg, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
-	e, err := Open(ctx, Config{Log: lg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e, lg := openServerEngine(t)
 	s := NewSession()
 	for _, stmt := range []string{
 		"CREATE STREAM s (id INT KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=1);",

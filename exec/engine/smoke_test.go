@@ -23,6 +23,23 @@ func openTestEngine(t *testing.T, deterministic bool) (*Engine, func()) {
 	return e, func() { e.Close(); lg.Close() }
 }
 
+// openServerEngine starts a server-mode engine (background tasks) on a fresh embedded log and
+// returns the log too, for tests that write or read records directly.
+func openServerEngine(t *testing.T) (*Engine, *embedded.Log) {
+	t.Helper()
+	lg, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close() })
+	e, err := Open(context.Background(), Config{Log: lg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, lg
+}
+
 func TestSmokeTextbook(t *testing.T) {
 	e, done := openTestEngine(t, true)
 	defer done()
