@@ -345,7 +345,7 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 func (e *Engine) setFormats(src *source, p props, s *Session, kf, vf string) error {
 	for _, f := range []string{kf, vf} {
 		if !serde.Supported(f) {
-			return errf("Format %s needs a Schema Registry, which this server does not have. Use JSON, DELIMITED or KAFKA.", f)
+			return errf("Format %s needs a Schema Registry, which this server does not have. Use JSON, DELIMITED, KAFKA or PROTOBUF_NOSR.", f)
 		}
 	}
 	if vf == "NONE" {

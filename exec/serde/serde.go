@@ -1,5 +1,5 @@
 // Package serde turns rows of SQL values into record key and value bytes and back, for the
-// formats of KSQL_FACTS part J that need no schema registry: JSON, DELIMITED, KAFKA, NONE. It
+// formats of KSQL_FACTS part J that need no schema registry: JSON, DELIMITED, KAFKA, NONE and PROTOBUF_NOSR. It
 // also frames windowed keys the way Kafka Streams does, so topics written here read the same in
 // Kafka tools. It knows column types, not sources or queries.
 package serde
