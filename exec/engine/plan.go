@@ -469,7 +469,7 @@ func (p *queryPlan) finishSchema(persistent bool) error {
 			continue
 		}
 		if seen[it.name] {
-			return errf("Cannot create field because of field name duplication %s", it.name)
+			return errf("Duplicate value columns found in schema: `%s` %s", it.name, it.typ())
 		}
 		seen[it.name] = true
 		s.Columns = append(s.Columns, types.Column{Name: it.name, Type: it.typ(), Namespace: types.ValueColumn})

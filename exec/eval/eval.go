@@ -109,6 +109,7 @@ func IsPseudo(name string) bool {
 // lookup finds a column; ambiguity is an error.
 func (s *Scope) lookup(ref *ast.ColumnRef) (int, *types.Type, error) {
 	found := -1
+	var candidates []string
 	for i, c := range s.Cols {
 		if c.Name != ref.Name {
 			continue
@@ -116,12 +117,13 @@ func (s *Scope) lookup(ref *ast.ColumnRef) (int, *types.Type, error) {
 		if ref.Qualifier != "" && c.Qualifier != "" && !strings.EqualFold(c.Qualifier, ref.Qualifier) {
 			continue
 		}
-		if found >= 0 && ref.Qualifier == "" {
-			return -1, nil, errAt(ref, "Column '%s' is ambiguous.", ref.Name)
-		}
+		candidates = append(candidates, strings.ToUpper(c.Qualifier)+"."+c.Name)
 		if found < 0 {
 			found = i
 		}
+	}
+	if len(candidates) > 1 && ref.Qualifier == "" {
+		return -1, nil, errAt(ref, "Column '%s' is ambiguous. Could be %s.", ref.Name, strings.Join(candidates, " or "))
 	}
 	if found < 0 {
 		return -1, nil, nil
