@@ -100,6 +100,15 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 	p.persistent = persistent
 	names, err := projectionNames(q, p.inCols)
 	if err != nil {
+		if p.join != nil {
+			// In joins ksqlDB reports a pseudo-column name in the projection this way, even
+			// when it is an explicit alias.
+			for _, it := range q.Select {
+				if eval.IsPseudo(it.Alias) {
+					return nil, errf("Reserved column name in select: `%s`. Please remove or alias the column.", it.Alias)
+				}
+			}
+		}
 		return nil, err
 	}
 	switch {
