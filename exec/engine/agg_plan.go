@@ -36,6 +36,14 @@ func (a *aggPlan) width() int { return len(a.groups) + len(a.calls) }
 func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, props map[string]string) error {
 	q := p.q
 	a := &aggPlan{window: q.Window}
+	// Without a window, window bounds in the projection are just reserved names.
+	if q.Window == nil && !p.windowedSource {
+		for _, it := range q.Select {
+			if b := windowBoundIn(it.Expr); b != "" {
+				return errf("Reserved column name in select: `%s`. Please remove or alias the column.", b)
+			}
+		}
+	}
 	for _, g := range q.GroupBy {
 		var aggName string
 		walkExpr(g, func(x ast.Expr) {
@@ -135,13 +143,6 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 	}
 	if b := windowBoundIn(q.Having); b != "" {
 		return errf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations", b)
-	}
-	if q.Window == nil && !p.windowedSource {
-		for _, it := range q.Select {
-			if b := windowBoundIn(it.Expr); b != "" {
-				return errf("Reserved column name in select: `%s`. Please remove or alias the column.", b)
-			}
-		}
 	}
 	for _, it := range q.Select {
 		if fc, ok := it.Expr.(*ast.FuncCall); ok {
