@@ -688,7 +688,7 @@ func (e *Engine) insertValues(ctx context.Context, s *Session, n *ast.InsertValu
 		}
 	}
 	if len(cols) != len(n.Values) {
-		return nil, errf("Expected number columns and values to match: %s, %s", strings.Join(cols, ", "), valuesText(n.Values))
+		return nil, errf("Failed to prepare statement: Expected number columns and values to match: %d, %d", len(cols), len(n.Values))
 	}
 	row := make([]any, len(target.Schema.Columns))
 	ts := time.Now().UnixMilli()
@@ -739,14 +739,6 @@ func (e *Engine) insertValues(ctx context.Context, s *Session, n *ast.InsertValu
 		return nil, err
 	}
 	return &Result{Tag: "INSERT 0 1"}, nil
-}
-
-func valuesText(vs []ast.Expr) string {
-	var parts []string
-	for _, v := range vs {
-		parts = append(parts, eval.Text(v))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // writeRow encodes a full row (schema order) and appends it to the source's topic.

@@ -156,6 +156,9 @@ func wrapExprErr(clause string, err error) error {
 		}
 		if name, ok := strings.CutSuffix(msg, " cannot be resolved."); ok && !strings.Contains(name, " ") {
 			msg = fmt.Sprintf("%s column '%s' cannot be resolved.", clause, name)
+			if clause == "PARTITION BY" {
+				msg += fmt.Sprintf(" '%s' must be a column in the source schema since PARTITION BY is applied on the input.", name)
+			}
 		}
 		return &Error{Code: 40001, SQLState: "42000", Kind: StatementError, Msg: msg, Line: ee.Pos.Line, Col: ee.Pos.Col}
 	}

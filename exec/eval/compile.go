@@ -950,14 +950,15 @@ func compileArray(n *ast.ArrayCtor, s *Scope) (*Expr, error) {
 	return arrayOf(types.ArrayOf(et), elems), nil
 }
 
-// arrayOf, mapOf and structOf build constructor expressions from compiled parts.
+// arrayOf, mapOf and structOf build constructor expressions from compiled parts. An element
+// whose evaluation fails becomes NULL, as in ksqlDB, rather than failing the whole value.
 func arrayOf(t *types.Type, elems []*Expr) *Expr {
 	return &Expr{Type: t, Eval: func(r *Rec) (any, error) {
 		out := make([]any, len(elems))
 		for i, e := range elems {
 			v, err := e.Eval(r)
 			if err != nil {
-				return nil, err
+				v = nil
 			}
 			out[i] = v
 		}
@@ -971,11 +972,11 @@ func mapOf(t *types.Type, keys, vals []*Expr) *Expr {
 		for i := range keys {
 			k, err := keys[i].Eval(r)
 			if err != nil {
-				return nil, err
+				k = nil
 			}
 			v, err := vals[i].Eval(r)
 			if err != nil {
-				return nil, err
+				v = nil
 			}
 			m.Put(k, v)
 		}
@@ -989,7 +990,7 @@ func structOf(t *types.Type, names []string, fields []*Expr) *Expr {
 		for i, f := range fields {
 			v, err := f.Eval(r)
 			if err != nil {
-				return nil, err
+				v = nil
 			}
 			out.Vals[i] = v
 		}
