@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzKsqlRequest$$' -fuzztime $(FUZZTIME) ./server/rest
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONFast$$' -fuzztime $(FUZZTIME) ./exec/serde
 	$(GO) test -run '^$$' -fuzz '^FuzzProtobufDecode$$' -fuzztime $(FUZZTIME) ./exec/serde
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./sql/plan
 
 # ksqlDB's query-validation tests: prints `N passed, N failed, N skipped`.
 qtt: build

@@ -107,7 +107,7 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 					return
 				}
 			}
-			c, cerr := e.bindAggCall(fc, in, props)
+			c, cerr := bindAggCall(fc, in, props)
 			if cerr != nil {
 				err = cerr
 				return
@@ -176,34 +176,8 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		return errf("GROUP BY requires aggregate functions in either the SELECT or HAVING clause.")
 	}
 	p.agg = a
-	windowed := q.Window != nil
-	out := &eval.Scope{Pseudo: false, Windowed: windowed, Config: props}
 	var nonAgg []string
-	out.Resolve = func(x ast.Expr) (*eval.Expr, bool, error) {
-		k := eval.Key(x)
-		for i, gk := range a.groupKeys {
-			if gk == k {
-				idx, t := i, a.groups[i].Type
-				return &eval.Expr{Type: t, Eval: func(r *eval.Rec) (any, error) { return r.Vals[idx], nil }}, true, nil
-			}
-		}
-		if fc, ok := isAggregateCall(x); ok {
-			for i, c := range a.calls {
-				if c.key == eval.Key(fc) {
-					idx := len(a.groups) + i
-					return &eval.Expr{Type: c.impl.Return, Eval: func(r *eval.Rec) (any, error) { return r.Vals[idx], nil }}, true, nil
-				}
-			}
-		}
-		if c, ok := x.(*ast.ColumnRef); ok {
-			if windowed && (c.Name == eval.WindowStart || c.Name == eval.WindowEnd) {
-				return nil, false, nil
-			}
-			nonAgg = append(nonAgg, c.Name)
-			return &eval.Expr{Type: types.StringType, Eval: func(*eval.Rec) (any, error) { return nil, nil }}, true, nil
-		}
-		return nil, false, nil
-	}
+	out := aggregatedScope(a, q.Window != nil, props, func(name string) { nonAgg = append(nonAgg, name) })
 	var badItems []string
 	var starItems []ast.SelectItem
 	for _, it := range q.Select {
@@ -283,6 +257,40 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 	return p.finishSchema(p.persistent)
 }
 
+// aggregatedScope is what SELECT and HAVING see after GROUP BY: each GROUP BY expression and
+// aggregate call, matched by its canonical text, reads its slot of the aggregated row, and
+// window bounds stay available in windowed aggregations. Any other column is not part of
+// the aggregated row: nonAgg hears of it and it reads as NULL.
+func aggregatedScope(a *aggPlan, windowed bool, props map[string]string, nonAgg func(string)) *eval.Scope {
+	out := &eval.Scope{Pseudo: false, Windowed: windowed, Config: props}
+	out.Resolve = func(x ast.Expr) (*eval.Expr, bool, error) {
+		k := eval.Key(x)
+		for i, gk := range a.groupKeys {
+			if gk == k {
+				idx, t := i, a.groups[i].Type
+				return &eval.Expr{Type: t, Eval: func(r *eval.Rec) (any, error) { return r.Vals[idx], nil }}, true, nil
+			}
+		}
+		if fc, ok := isAggregateCall(x); ok {
+			for i, c := range a.calls {
+				if c.key == eval.Key(fc) {
+					idx := len(a.groups) + i
+					return &eval.Expr{Type: c.impl.Return, Eval: func(r *eval.Rec) (any, error) { return r.Vals[idx], nil }}, true, nil
+				}
+			}
+		}
+		if c, ok := x.(*ast.ColumnRef); ok {
+			if windowed && (c.Name == eval.WindowStart || c.Name == eval.WindowEnd) {
+				return nil, false, nil
+			}
+			nonAgg(c.Name)
+			return &eval.Expr{Type: types.StringType, Eval: func(*eval.Rec) (any, error) { return nil, nil }}, true, nil
+		}
+		return nil, false, nil
+	}
+	return out
+}
+
 // checkFunctionsExist reports the first call to an unknown function, before other checks
 // that would otherwise hide it.
 func checkFunctionsExist(q *ast.Query) error {
@@ -343,7 +351,7 @@ func orStringType(t *types.Type) *types.Type {
 
 // bindAggCall resolves one aggregate call: the first argument is always a column argument;
 // trailing literal arguments are the aggregate's initial arguments (TOPK's k, ...).
-func (e *Engine) bindAggCall(fc *ast.FuncCall, in *eval.Scope, props map[string]string) (*aggCall, error) {
+func bindAggCall(fc *ast.FuncCall, in *eval.Scope, props map[string]string) (*aggCall, error) {
 	f, _ := functions.Lookup(fc.Name)
 	c := &aggCall{call: fc}
 	args := fc.Args

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicedb/sluice/exec/serde"
 	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/plan"
 	"github.com/sluicedb/sluice/sql/types"
 )
 
@@ -76,6 +77,8 @@ type queryInfo struct {
 	Sources []string
 	Kind    string // CSAS, CTAS, INSERT
 	task    *task
+	// doc is the execution plan the command log holds for this query.
+	doc *plan.Query
 	// extra holds the other per-partition tasks of a query run one task per partition.
 	extra []*task
 }

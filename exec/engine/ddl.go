@@ -10,6 +10,7 @@ import (
 	"github.com/sluicedb/sluice/exec/eval"
 	"github.com/sluicedb/sluice/exec/serde"
 	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/plan"
 	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/storage"
 )
@@ -328,15 +329,19 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 			}
 		}
 	}
-	if err := e.appendCommand(ctx, n.Text, s); err != nil {
-		return nil, err
-	}
-	e.cat.sources[n.Name] = src
+	c := command{SQL: n.Text, Source: sourceDoc(src)}
 	if n.IsSource && n.Kind == ast.Table {
-		src.Materialized = true
-		if err := e.startSourceTableQuery(ctx, src); err != nil {
+		doc, err := e.planSourceTable(src)
+		if err != nil {
 			return nil, err
 		}
+		c.Query = doc
+	}
+	if err := e.appendPlanned(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := e.installSource(ctx, c.Source, c.Query, n.Text); err != nil {
+		return nil, err
 	}
 	return &Result{Tag: "CREATE " + n.Kind.String(), Entity: statusEntity(strings.ToLower(n.Kind.String())+"/"+n.Name+"/create", kindTitle+" created", "", e.cmdSeq)}, nil
 }
@@ -474,14 +479,14 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 		return nil, err
 	}
 	qprops := mergeProps(e.cfg.Props, s.Props)
-	plan, err := e.planQuery(n.Query, n.Name, qprops, true)
+	qp, err := e.planQuery(n.Query, n.Name, qprops, true)
 	if err != nil {
 		return nil, err
 	}
-	if plan.outKind != n.Kind {
-		return nil, errf("Invalid result type. Your SELECT query produces a %s. Please use CREATE %s AS SELECT statement instead.", plan.outKind, plan.outKind)
+	if qp.outKind != n.Kind {
+		return nil, errf("Invalid result type. Your SELECT query produces a %s. Please use CREATE %s AS SELECT statement instead.", qp.outKind, qp.outKind)
 	}
-	sink, err := e.sinkFor(ctx, s, n.Name, n.Kind, n.Text, p, plan)
+	sink, err := e.sinkFor(ctx, s, n.Name, n.Kind, n.Text, p, qp)
 	if err != nil {
 		return nil, err
 	}
@@ -492,30 +497,17 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 	var qid string
 	if old, ok := e.cat.sources[n.Name]; ok && n.OrReplace && old.OwnerQuery != "" {
 		qid = old.OwnerQuery
-		if q := e.cat.queries[qid]; q != nil {
-			for _, t := range q.allTasks() {
-				t.stop()
-			}
-		}
-		e.removeQuery(qid)
 	} else {
 		qid = e.queryID(prefix, n.Name)
 	}
-	if err := e.appendCommand(ctx, n.Text, s); err != nil {
+	doc, built, builtSink, err := prepareQuery(qp.planDoc(qid, prefix, sink, planConfig(qprops)))
+	if err != nil {
 		return nil, err
 	}
-	sink.OwnerQuery = qid
-	sink.Materialized = n.Kind == ast.Table
-	qi := &queryInfo{ID: qid, SQL: n.Text, Sink: n.Name, Kind: prefix}
-	for _, bs := range plan.sources {
-		qi.Sources = append(qi.Sources, bs.src.Name)
+	if err := e.appendPlanned(ctx, command{SQL: n.Text, Query: doc}); err != nil {
+		return nil, err
 	}
-	e.cat.sources[n.Name] = sink
-	e.cat.queries[qid] = qi
-	e.cat.order = append(e.cat.order, qid)
-	if err := e.startPartitionedTasks(ctx, qi, plan, sink); err != nil {
-		e.removeQuery(qid)
-		delete(e.cat.sources, n.Name)
+	if err := e.installQuery(ctx, doc, built, builtSink, n.Text); err != nil {
 		return nil, err
 	}
 	return &Result{Tag: "CREATE " + n.Kind.String(), Entity: statusEntity(strings.ToLower(n.Kind.String())+"/"+n.Name+"/create", "Created query with ID "+qid, qid, e.cmdSeq)}, nil
@@ -624,15 +616,15 @@ func (e *Engine) insertSelect(ctx context.Context, s *Session, n *ast.InsertSele
 		}
 	}
 	qprops := mergeProps(e.cfg.Props, s.Props)
-	plan, err := e.planQuery(n.Query, n.Target, qprops, true)
+	qp, err := e.planQuery(n.Query, n.Target, qprops, true)
 	if err != nil {
 		return nil, err
 	}
-	if plan.outKind != ast.Stream {
+	if qp.outKind != ast.Stream {
 		return nil, errf("INSERT INTO can only be used to insert into a stream. The query produces a table.")
 	}
-	if !schemaCompatible(plan.outSchema, target.Schema) {
-		return nil, errf("Incompatible schema between results and sink.\nResult schema is %s\nSink schema is %s", plan.outSchema, target.Schema)
+	if !schemaCompatible(qp.outSchema, target.Schema) {
+		return nil, errf("Incompatible schema between results and sink.\nResult schema is %s\nSink schema is %s", qp.outSchema, target.Schema)
 	}
 	p := props{n.With}
 	qid, hasID := p.str("QUERY_ID")
@@ -644,17 +636,14 @@ func (e *Engine) insertSelect(ctx context.Context, s *Session, n *ast.InsertSele
 	} else {
 		qid = e.queryID("INSERTQUERY", n.Target)
 	}
-	if err := e.appendCommand(ctx, n.Text, s); err != nil {
+	doc, built, builtSink, err := prepareQuery(qp.planDoc(qid, "INSERT", target, planConfig(qprops)))
+	if err != nil {
 		return nil, err
 	}
-	qi := &queryInfo{ID: qid, SQL: n.Text, Sink: n.Target, Kind: "INSERT"}
-	for _, bs := range plan.sources {
-		qi.Sources = append(qi.Sources, bs.src.Name)
+	if err := e.appendPlanned(ctx, command{SQL: n.Text, Query: doc}); err != nil {
+		return nil, err
 	}
-	e.cat.queries[qid] = qi
-	e.cat.order = append(e.cat.order, qid)
-	if _, err := e.startTask(ctx, qi, plan, target, false); err != nil {
-		e.removeQuery(qid)
+	if err := e.installQuery(ctx, doc, built, builtSink, n.Text); err != nil {
 		return nil, err
 	}
 	return &Result{Tag: "INSERT 0 0", Entity: statusEntity("stream/"+n.Target+"/create", "Created query with ID "+qid, qid, e.cmdSeq)}, nil
@@ -949,27 +938,24 @@ func (e *Engine) assert(ctx context.Context, n *ast.Assert) (*Result, error) {
 	return nil, errf("ASSERT SCHEMA requires a Schema Registry, which this server does not have.")
 }
 
-// startSourceTableQuery materializes a CREATE SOURCE TABLE so that pull queries work: an
-// internal query (CST_<NAME>_<n>, as ksqlDB names it) reads the topic into a state store and
-// writes nothing back.
-func (e *Engine) startSourceTableQuery(ctx context.Context, src *source) error {
+// planSourceTable plans the materialization of a CREATE SOURCE TABLE so that pull queries
+// work: an internal query (CST_<NAME>_<n>, as ksqlDB names it) reads the topic into a state
+// store and writes nothing back.
+func (e *Engine) planSourceTable(src *source) (*plan.Query, error) {
 	q := &ast.Query{Select: []ast.SelectItem{{Star: true}}, From: &ast.SourceRef{Name: src.Name}, Limit: -1}
-	plan, err := e.planQuery(q, src.Name, e.cfg.Props, false)
-	if err != nil {
-		return err
+	saved, had := e.cat.sources[src.Name]
+	e.cat.sources[src.Name] = src // planned against the source being created
+	p, err := e.planQuery(q, src.Name, e.cfg.Props, false)
+	if had {
+		e.cat.sources[src.Name] = saved
+	} else {
+		delete(e.cat.sources, src.Name)
 	}
-	qid := e.queryID("CST", src.Name)
-	qi := &queryInfo{ID: qid, SQL: src.SQL, Sink: src.Name, Sources: []string{src.Name}, Kind: "CST"}
-	e.cat.queries[qid] = qi
-	e.cat.order = append(e.cat.order, qid)
-	src.OwnerQuery = qid
-	t, err := e.startTask(ctx, qi, plan, src, false)
 	if err != nil {
-		e.removeQuery(qid)
-		return err
+		return nil, err
 	}
-	t.matOnly = true
-	return nil
+	doc, _, _, err := prepareQuery(p.planDoc(e.queryID("CST", src.Name), "CST", src, planConfig(e.cfg.Props)))
+	return doc, err
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }

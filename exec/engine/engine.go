@@ -27,6 +27,7 @@ import (
 	"github.com/sluicedb/sluice/exec/serde"
 	"github.com/sluicedb/sluice/sql/ast"
 	"github.com/sluicedb/sluice/sql/parse"
+	"github.com/sluicedb/sluice/sql/plan"
 	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/state"
 	"github.com/sluicedb/sluice/storage"
@@ -158,12 +159,18 @@ func (e *Engine) ensureTopic(ctx context.Context, name string, partitions int) e
 	return nil
 }
 
-// command is one command-log entry.
+// command is one command-log entry. Statements that create streams, tables or persistent
+// queries are persisted as what was decided (v2): Source is the stream or table a CREATE
+// made, Query the execution plan of a persistent query, and SQL is kept for display only.
+// Other statements (DROP, TERMINATE, types, ALTER) are their text (v1), re-executed on
+// replay with the session's properties and variables.
 type command struct {
-	V     int               `json:"v"`
-	SQL   string            `json:"sql"`
-	Props map[string]string `json:"props,omitempty"`
-	Vars  map[string]string `json:"vars,omitempty"`
+	V      int               `json:"v"`
+	SQL    string            `json:"sql"`
+	Props  map[string]string `json:"props,omitempty"`
+	Vars   map[string]string `json:"vars,omitempty"`
+	Source *plan.Source      `json:"source,omitempty"`
+	Query  *plan.Query       `json:"query,omitempty"`
 }
 
 func (e *Engine) appendCommand(ctx context.Context, sql string, s *Session) error {
@@ -195,6 +202,13 @@ func (e *Engine) replay(ctx context.Context) error {
 			var c command
 			if err := json.Unmarshal(r.Value, &c); err != nil {
 				e.logf("command log: skipping unreadable command at offset %d: %v", r.Offset, err)
+				continue
+			}
+			if c.Source != nil || c.Query != nil {
+				if err := e.applyCommand(ctx, &c); err != nil {
+					e.logf("command log: command at offset %d (%q) not applied: %v", r.Offset, c.SQL, err)
+				}
+				e.cmdSeq++
 				continue
 			}
 			s := &Session{Props: c.Props, Vars: c.Vars}

@@ -731,7 +731,7 @@ func (e *Engine) joinKey(p *queryPlan, persistent bool) error {
 	// named side may be missing while the key is still set from the other side.
 	slot, typ := jp.keySlot, p.proj[found].expr.Type
 	p.proj[found].expr = &eval.Expr{Type: typ, Eval: func(r *eval.Rec) (any, error) { return r.Vals[slot], nil }}
-	p.proj[found].isKey = true
+	p.proj[found].isKey, p.proj[found].joinKey = true, true
 	p.keyIdx = []int{found}
 	return p.finishSchema(persistent)
 }

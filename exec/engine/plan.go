@@ -26,6 +26,8 @@ type projItem struct {
 	ast     ast.Expr
 	tableFn *tableFnCall
 	isKey   bool
+	// joinKey: the column reads the join result's key slot rather than its own expression.
+	joinKey bool
 }
 
 // queryPlan is a bound, type-checked query ready to be instantiated as operators.

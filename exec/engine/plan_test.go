@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,11 +11,14 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
+	"github.com/sluicedb/sluice/storage"
 	"github.com/sluicedb/sluice/storage/embedded"
 )
 
 // TestPlanFiles runs testdata/plan/*.test: `statement` runs DDL (printing ok or the error),
-// `explain` prints EXPLAIN's logical and execution plans. Regenerate with -rewrite.
+// `explain` prints EXPLAIN's logical and execution plans, `plan` runs a statement and prints
+// the command it appended to the command log (for a persistent query: its execution plan).
+// Regenerate with -rewrite.
 func TestPlanFiles(t *testing.T) {
 	datadriven.Walk(t, filepath.Join("..", "..", "testdata", "plan"), func(t *testing.T, path string) {
 		lg, err := embedded.Open(t.TempDir())
@@ -35,6 +40,15 @@ func TestPlanFiles(t *testing.T) {
 					return "error: " + errText(err) + "\n"
 				}
 				return "ok\n"
+			case "plan":
+				if _, err := e.Execute(ctx, s, d.Input); err != nil {
+					return "error: " + errText(err) + "\n"
+				}
+				cmd, err := lastCommand(ctx, lg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return cmd
 			case "explain":
 				res, err := e.Execute(ctx, s, "EXPLAIN "+d.Input)
 				if err != nil {
@@ -47,6 +61,28 @@ func TestPlanFiles(t *testing.T) {
 			return ""
 		})
 	})
+}
+
+// lastCommand returns the newest command-log entry, indented.
+func lastCommand(ctx context.Context, lg storage.Log) (string, error) {
+	var last []byte
+	for off := int64(0); ; {
+		recs, err := lg.Read(ctx, CommandTopic, 0, off, 1000, 0)
+		if err != nil {
+			return "", err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, r := range recs {
+			last, off = r.Value, r.Offset+1
+		}
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, last, "", "  "); err != nil {
+		return "", err
+	}
+	return out.String() + "\n", nil
 }
 
 func errText(err error) string {

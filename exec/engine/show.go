@@ -9,6 +9,7 @@ import (
 	"github.com/sluicedb/sluice/exec/eval"
 	"github.com/sluicedb/sluice/sql/ast"
 	"github.com/sluicedb/sluice/sql/functions"
+	plandoc "github.com/sluicedb/sluice/sql/plan"
 	"github.com/sluicedb/sluice/sql/types"
 )
 
@@ -322,8 +323,11 @@ func (e *Engine) explain(ctx context.Context, s *Session, n *ast.Explain) (*Resu
 		}
 	}
 	text := ""
-	if plan != nil {
-		text = plan.explain()
+	switch {
+	case q != nil && q.doc != nil && plan != nil:
+		text = plan.explain(q.doc.Root)
+	case plan != nil:
+		text = plan.explain(plan.rootStep())
 	}
 	id := ""
 	if q != nil {
@@ -357,9 +361,9 @@ func (p *queryPlan) sourceNames() []string {
 }
 
 // explain prints the two stages EXPLAIN shows: the logical plan (what the query computes,
-// as relational operators with their result schema) and the execution plan (the versioned
-// steps the task runs, sink first).
-func (p *queryPlan) explain() string {
+// as relational operators with their result schema) and the execution plan: the versioned
+// steps of root, which for a running query is the plan its command persisted.
+func (p *queryPlan) explain(root plandoc.Step) string {
 	var sb strings.Builder
 	sb.WriteString("Logical plan:\n")
 	for i, line := range p.logicalLines() {
@@ -368,13 +372,7 @@ func (p *queryPlan) explain() string {
 		sb.WriteString("\n")
 	}
 	sb.WriteString("Execution plan:\n")
-	steps := p.executionSteps()
-	for i := len(steps) - 1; i >= 0; i-- {
-		sb.WriteString(strings.Repeat("  ", len(steps)-i))
-		sb.WriteString("> ")
-		sb.WriteString(steps[i])
-		sb.WriteString(" (v1)\n")
-	}
+	sb.WriteString(plandoc.Explain(root, p.sinkName))
 	return sb.String()
 }
 
@@ -418,70 +416,6 @@ func (p *queryPlan) logicalLines() []string {
 		lines = append(lines, fmt.Sprintf("Source %s %s (topic %s) [%s]", s.src.kindName(), s.src.Name, s.src.Topic, s.src.Schema))
 	}
 	return lines
-}
-
-func (p *queryPlan) executionSteps() []string {
-	var steps []string
-	kind := "Stream"
-	if p.tableSource {
-		kind = "Table"
-	}
-	for _, s := range p.sources {
-		steps = append(steps, fmt.Sprintf("%sSource [topic=%s, key=%s, value=%s]", s.src.kindTitle(), s.src.Topic, keyFormatName(s.src), s.src.ValueFormat.Name))
-	}
-	if p.join != nil {
-		for _, st := range p.join.steps {
-			steps = append(steps, fmt.Sprintf("%sJoin [%s]", joinStepName(st.kind), st.typ))
-		}
-	}
-	if p.where != nil {
-		steps = append(steps, kind+"Filter ["+whereText(p.q.Where)+"]")
-	}
-	if p.partition != nil {
-		steps = append(steps, "StreamSelectKey ["+strings.Join(p.partition.keyNames, ", ")+"]")
-	}
-	if p.agg != nil {
-		g := "StreamGroupBy"
-		if p.tableSource {
-			g = "TableGroupBy"
-		}
-		steps = append(steps, g+" ["+strings.Join(p.agg.groupKeys, ", ")+"]")
-		agg := "StreamAggregate"
-		if p.window != nil {
-			agg = "StreamWindowedAggregate [" + p.window.Type.String() + "]"
-		} else if p.tableSource {
-			agg = "TableAggregate"
-		}
-		steps = append(steps, agg)
-		if p.emitFinal {
-			steps = append(steps, "TableSuppress [EMIT FINAL]")
-		}
-	}
-	var cols []string
-	for _, it := range p.proj {
-		cols = append(cols, it.name)
-	}
-	out := "Stream"
-	if p.outKind == ast.Table {
-		out = "Table"
-	}
-	steps = append(steps, out+"Select ["+strings.Join(cols, ", ")+"]")
-	steps = append(steps, out+"Sink ["+p.sinkName+"]")
-	return steps
-}
-
-func joinStepName(kind string) string {
-	switch kind {
-	case "SS":
-		return "StreamStream"
-	case "ST":
-		return "StreamTable"
-	case "TT":
-		return "TableTable"
-	case "FK":
-		return "ForeignKeyTableTable"
-	}
-	return kind
 }
 
 func whereText(e ast.Expr) string {

@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/plan"
+	"github.com/sluicedb/sluice/storage"
+)
+
+// This file is the one path by which planned commands take effect: a statement executed now
+// and the same command replayed from the log at start both go through install*, so replay
+// cannot drift from what the statement did.
+
+// appendPlanned writes a planned command (a DDL decision or an execution plan) to the
+// command log. Its statement text is kept for display (SHOW QUERIES, DESCRIBE); replay uses
+// the plan.
+func (e *Engine) appendPlanned(ctx context.Context, c command) error {
+	if e.replaying {
+		return nil
+	}
+	c.V = 2
+	b, err := plan.Marshal(c)
+	if err != nil {
+		return err
+	}
+	_, err = e.log.Append(ctx, CommandTopic, []storage.Record{{Value: b, Timestamp: time.Now().UnixMilli(), Partition: 0}})
+	if err == nil {
+		e.cmdSeq++
+	}
+	return err
+}
+
+// prepareQuery takes a freshly planned query through its persisted form: encoded, decoded
+// and built from the document alone. A plan that cannot stand on its own fails here, before
+// anything is written, rather than at the next restart.
+func prepareQuery(doc *plan.Query) (*plan.Query, *queryPlan, *source, error) {
+	b, err := plan.Encode(doc)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	back, err := plan.Decode(b)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, sink, err := buildQuery(back)
+	if err != nil {
+		return nil, nil, nil, &Error{Code: 50000, SQLState: "XX000", Kind: ServerError, Msg: "internal error: the execution plan does not rebuild: " + err.Error()}
+	}
+	return back, p, sink, nil
+}
+
+// applyCommand replays a planned command read from the command log.
+func (e *Engine) applyCommand(ctx context.Context, c *command) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c.Source != nil {
+		return e.installSource(ctx, c.Source, c.Query, c.SQL)
+	}
+	p, sink, err := buildQuery(c.Query)
+	if err != nil {
+		return err
+	}
+	return e.installQuery(ctx, c.Query, p, sink, c.SQL)
+}
+
+// installSource registers a created stream or table; cst, when set, is the plan of the
+// internal query that materializes a source table for pull queries.
+func (e *Engine) installSource(ctx context.Context, d *plan.Source, cst *plan.Query, sql string) error {
+	src, err := sourceFromDoc(d)
+	if err != nil {
+		return err
+	}
+	src.SQL = sql
+	e.cat.sources[src.Name] = src
+	if cst == nil {
+		return nil
+	}
+	src.Materialized = true
+	p, _, err := buildQuery(cst)
+	if err != nil {
+		return err
+	}
+	e.noteQueryID(cst.ID)
+	qi := &queryInfo{ID: cst.ID, SQL: sql, Sink: src.Name, Sources: []string{src.Name}, Kind: cst.Kind, doc: cst}
+	e.cat.queries[qi.ID] = qi
+	e.cat.order = append(e.cat.order, qi.ID)
+	src.OwnerQuery = qi.ID
+	t, err := e.startTask(ctx, qi, p, src, false)
+	if err != nil {
+		e.removeQuery(qi.ID)
+		return err
+	}
+	t.matOnly = true
+	return nil
+}
+
+// installQuery registers and starts a persistent query built from doc. A query id already
+// running (CREATE OR REPLACE) is stopped first and replaced.
+func (e *Engine) installQuery(ctx context.Context, doc *plan.Query, p *queryPlan, sink *source, sql string) error {
+	if old := e.cat.queries[doc.ID]; old != nil {
+		for _, t := range old.allTasks() {
+			t.stop()
+		}
+		e.removeQuery(doc.ID)
+	}
+	e.noteQueryID(doc.ID)
+	qi := &queryInfo{ID: doc.ID, SQL: sql, Sink: sink.Name, Kind: doc.Kind, doc: doc}
+	for _, bs := range p.sources {
+		qi.Sources = append(qi.Sources, bs.src.Name)
+	}
+	switch doc.Kind {
+	case "CSAS", "CTAS":
+		sink.SQL = sql
+		sink.OwnerQuery = doc.ID
+		sink.Materialized = sink.Kind == ast.Table
+		prev, hadPrev := e.cat.sources[sink.Name]
+		e.cat.sources[sink.Name] = sink
+		e.cat.queries[doc.ID] = qi
+		e.cat.order = append(e.cat.order, doc.ID)
+		if err := e.startPartitionedTasks(ctx, qi, p, sink); err != nil {
+			e.removeQuery(doc.ID)
+			if hadPrev {
+				e.cat.sources[sink.Name] = prev
+			} else {
+				delete(e.cat.sources, sink.Name)
+			}
+			return err
+		}
+	case "INSERT":
+		e.cat.queries[doc.ID] = qi
+		e.cat.order = append(e.cat.order, doc.ID)
+		if _, err := e.startTask(ctx, qi, p, sink, false); err != nil {
+			e.removeQuery(doc.ID)
+			return err
+		}
+	default:
+		return fmt.Errorf("plan %s: unknown query kind %q", doc.ID, doc.Kind)
+	}
+	return nil
+}
+
+// noteQueryID keeps generated query ids unique after replay: the counter moves past every
+// id the log holds.
+func (e *Engine) noteQueryID(id string) {
+	if n := queryNumber(id); n >= e.cat.nextQuery {
+		e.cat.nextQuery = n + 1
+	}
+}

@@ -1,0 +1,319 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/datadriven"
+	"github.com/sluicedb/sluice/sql/plan"
+	"github.com/sluicedb/sluice/storage"
+	"github.com/sluicedb/sluice/storage/embedded"
+)
+
+// TestFrozenPlans replays the command logs frozen under testdata/plans/*.test. Each file
+// holds commands written by an earlier build (`replay`: one JSON command after another, never
+// regenerated), then statements and the records the replayed queries must produce. A
+// change that makes an old plan fail to build, or build with another meaning, fails here;
+// such a change needs a new step version, not an edit of the frozen input. Only the outputs
+// below `----` are rewritten by -rewrite.
+func TestFrozenPlans(t *testing.T) {
+	datadriven.Walk(t, filepath.Join("..", "..", "testdata", "plans"), func(t *testing.T, path string) {
+		lg, err := embedded.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lg.Close()
+		var e *Engine
+		defer func() {
+			if e != nil {
+				e.Close()
+			}
+		}()
+		s := NewSession()
+		ctx := context.Background()
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			switch d.Cmd {
+			case "replay":
+				if e != nil {
+					t.Fatal("replay must come first")
+				}
+				n, err := writeCommands(ctx, lg, d.Input)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var logged []string
+				var mu sync.Mutex
+				e, err = Open(ctx, Config{Log: lg, Deterministic: true, Logf: func(f string, a ...any) {
+					mu.Lock()
+					logged = append(logged, fmt.Sprintf(f, a...))
+					mu.Unlock()
+				}})
+				if err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				out := fmt.Sprintf("replayed %d commands\n", n)
+				for _, l := range logged {
+					out += l + "\n"
+				}
+				return out
+			case "statement":
+				if _, err := e.Execute(ctx, s, d.Input); err != nil {
+					return "error: " + errText(err) + "\n"
+				}
+				return "ok\n"
+			case "produce":
+				var topic, key string
+				var ts int64
+				d.ScanArgs(t, "topic", &topic)
+				d.ScanArgs(t, "key", &key)
+				d.MaybeScanArgs(t, "ts", &ts)
+				rec := storage.Record{Key: []byte(key), Value: []byte(strings.TrimSpace(d.Input)), Timestamp: ts}
+				if _, err := lg.Append(ctx, topic, []storage.Record{rec}); err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				return "ok\n"
+			case "read":
+				var topic string
+				d.ScanArgs(t, "topic", &topic)
+				if err := e.Quiesce(ctx); err != nil {
+					t.Fatal(err)
+				}
+				recs, err := e.ReadLogical(ctx, topic)
+				if err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				var sb strings.Builder
+				for _, r := range recs {
+					fmt.Fprintf(&sb, "%s => %s", jsonText(r.Key), jsonText(r.Value))
+					if r.ValueNull {
+						sb.WriteString(" (tombstone)")
+					}
+					if r.Window != nil {
+						fmt.Fprintf(&sb, " window=[%d,%d)", r.Window.Start, r.Window.End)
+					}
+					sb.WriteString("\n")
+				}
+				return sb.String()
+			case "pull":
+				cur, err := e.Query(ctx, s, d.Input)
+				if err != nil {
+					return "error: " + errText(err) + "\n"
+				}
+				defer cur.Close()
+				var lines []string
+				for {
+					r, err := cur.Next(ctx)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					lines = append(lines, jsonText(r.Values))
+				}
+				sort.Strings(lines)
+				return strings.Join(lines, "\n") + "\n"
+			case "describe":
+				var name string
+				d.ScanArgs(t, "name", &name)
+				src, ok := e.Source(name)
+				if !ok {
+					return "no such source\n"
+				}
+				return fmt.Sprintf("%s %s [%s]\n", src.Kind, src.Name, src.Schema)
+			}
+			t.Fatalf("unknown directive %s", d.Cmd)
+			return ""
+		})
+	})
+}
+
+// writeCommands appends the JSON commands in text (one object after another) to the
+// command topic, as an earlier build would have, and creates the topics those commands
+// created then: a log keeps its topics with its command topic.
+func writeCommands(ctx context.Context, lg storage.Log, text string) (int, error) {
+	if err := lg.CreateTopic(ctx, CommandTopic, storage.TopicConfig{Partitions: 1}); err != nil {
+		return 0, err
+	}
+	var topics []*plan.Source
+	dec := json.NewDecoder(strings.NewReader(text))
+	n := 0
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, raw); err != nil {
+			return n, err
+		}
+		if _, err := lg.Append(ctx, CommandTopic, []storage.Record{{Value: compact.Bytes(), Timestamp: time.Now().UnixMilli()}}); err != nil {
+			return n, err
+		}
+		n++
+		var c command
+		if json.Unmarshal(raw, &c) == nil {
+			if c.Source != nil {
+				topics = append(topics, c.Source)
+			}
+			if c.Query != nil && c.Query.Sink != nil {
+				topics = append(topics, c.Query.Sink)
+			}
+		}
+		for _, src := range topics {
+			if _, err := lg.DescribeTopic(ctx, src.Topic); err == nil {
+				continue
+			}
+			if err := lg.CreateTopic(ctx, src.Topic, storage.TopicConfig{Partitions: src.Partitions, Compact: src.Kind == "TABLE"}); err != nil {
+				return n, err
+			}
+		}
+	}
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// TestReplayBuildsFromPlanNotText: the statement text of a persisted query is for display
+// only. Replaying a log whose CSAS text no longer even parses still runs the query.
+func TestReplayBuildsFromPlanNotText(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lg, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(ctx, Config{Log: lg, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession()
+	if _, err := e.Execute(ctx, s, `CREATE STREAM s (id STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+		CREATE STREAM big AS SELECT id, v * 10 AS v10 FROM s WHERE v > 1;`); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	recs, err := lg.Read(ctx, CommandTopic, 0, 0, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		var c map[string]any
+		if err := json.Unmarshal(r.Value, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c["query"] != nil {
+			c["sql"] = "this text is not SQL"
+		}
+		b, _ := json.Marshal(c)
+		cmds = append(cmds, string(b))
+	}
+	e.Close()
+	lg.Close()
+
+	lg2, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg2.Close()
+	if _, err := writeCommands(ctx, lg2, strings.Join(cmds, "\n")); err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	e2, err := Open(ctx, Config{Log: lg2, Deterministic: true, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if len(logged) > 0 {
+		t.Fatalf("replay logged %q", logged)
+	}
+	if _, err := e2.Execute(ctx, s, `INSERT INTO s (id, v) VALUES ('a', 1); INSERT INTO s (id, v) VALUES ('b', 2);`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.Quiesce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e2.ReadLogical(ctx, "BIG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || jsonText(out[0].Key) != `"b"` || jsonText(out[0].Value) != `{"V10":20}` {
+		t.Fatalf("BIG after replay = %+v", out)
+	}
+}
+
+// TestReplayRejectsUnknownStep: a plan step this build does not know (written by a newer
+// release) is reported and its query is not started, rather than run with another meaning;
+// the rest of the catalog still loads.
+func TestReplayRejectsUnknownStep(t *testing.T) {
+	ctx := context.Background()
+	lg, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	e, err := Open(ctx, Config{Log: lg, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession()
+	if _, err := e.Execute(ctx, s, `CREATE STREAM s (id STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+		CREATE STREAM big AS SELECT id, v FROM s WHERE v > 1;
+		CREATE STREAM copy AS SELECT id, v FROM s;`); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := lg.Read(ctx, CommandTopic, 0, 0, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	var cmds []string
+	for _, r := range recs {
+		cmds = append(cmds, strings.Replace(string(r.Value), `"@type":"filterV1"`, `"@type":"filterV9"`, 1))
+	}
+	lg2, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg2.Close()
+	if _, err := writeCommands(ctx, lg2, strings.Join(cmds, "\n")); err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	e2, err := Open(ctx, Config{Log: lg2, Deterministic: true, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if len(logged) != 1 || !strings.Contains(logged[0], `unknown plan step "filterV9"`) {
+		t.Fatalf("logged %q, want one unknown-step message", logged)
+	}
+	res, err := e2.Execute(ctx, s, "SHOW QUERIES;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, row := range res[0].Rows {
+		ids = append(ids, fmt.Sprint(row[0]))
+	}
+	if strings.Join(ids, ",") != "CSAS_COPY_1" {
+		t.Fatalf("running queries = %v, want only CSAS_COPY_1", ids)
+	}
+}
