@@ -65,6 +65,13 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		a.groupKeys = append(a.groupKeys, eval.Key(g))
 		a.keyTypes = append(a.keyTypes, orStringType(x.Type))
 	}
+	// HAVING sees no window bounds at all; ksqlDB reports those before any inside aggregates.
+	if b := windowBoundIn(q.Having); b != "" {
+		return errf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations", b)
+	}
+	if err := checkDuplicateGroups(q.GroupBy, in); err != nil {
+		return err
+	}
 	// Window bounds exist only on the aggregated row, never inside an aggregate's arguments.
 	for _, root := range append(selectExprs(q), q.Having) {
 		var bad string
@@ -255,6 +262,59 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 			p.sinkName, pluralize("grouping expression", len(missing)), joinNames(missing), strings.Join(missing, ", "))
 	}
 	return p.finishSchema(p.persistent)
+}
+
+// checkDuplicateGroups rejects a GROUP BY naming the same expression twice, including one
+// column referenced with and without its qualifier.
+func checkDuplicateGroups(groups []ast.Expr, in *eval.Scope) error {
+	seen := map[string]bool{}
+	for _, g := range groups {
+		k, text := eval.Key(g), eval.Text(g)
+		if ref, ok := g.(*ast.ColumnRef); ok {
+			for i, c := range in.Cols {
+				if c.Name == ref.Name && (ref.Qualifier == "" || strings.EqualFold(ref.Qualifier, c.Qualifier)) {
+					k, text = fmt.Sprintf("column %d", i), c.Qualifier+"."+c.Name
+					break
+				}
+			}
+		}
+		if seen[k] {
+			return errf("Duplicate GROUP BY expression: %s", text)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// onlyAggregates reports whether every SELECT item is an aggregate call.
+func onlyAggregates(q *ast.Query) bool {
+	for _, it := range q.Select {
+		if it.Star {
+			return false
+		}
+		if _, ok := isAggregateCall(it.Expr); !ok {
+			return false
+		}
+	}
+	return len(q.Select) > 0
+}
+
+// aggregateTexts lists the aggregate calls of q's SELECT as ksqlDB prints them (COUNT(*)
+// counts ROWTIME).
+func aggregateTexts(q *ast.Query) []string {
+	var out []string
+	for _, root := range selectExprs(q) {
+		walkExpr(root, func(x ast.Expr) {
+			if fc, ok := isAggregateCall(x); ok {
+				if fc.Star {
+					out = append(out, fc.Name+"(ROWTIME)")
+					return
+				}
+				out = append(out, eval.Text(fc))
+			}
+		})
+	}
+	return out
 }
 
 // aggregatedScope is what SELECT and HAVING see after GROUP BY: each GROUP BY expression and

@@ -56,6 +56,9 @@ type Error struct {
 	Msg      string
 	Line     int
 	Col      int
+	// Context, when set, is printed before the position: ksqlDB words some errors
+	// "<context>: Line: L, Col: C: <message>".
+	Context string
 	// Statement is the text of the failing statement; Done holds results of statements of the
 	// same request that succeeded before it.
 	Statement string

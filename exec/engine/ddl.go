@@ -261,8 +261,10 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 	if vf == "" {
 		return nil, errf("Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either provide one or set a default via the 'ksql.persistence.default.format.value' config.")
 	}
-	if _, err := delimiterOf(p, "VALUE_DELIMITER"); err != nil {
+	if d, err := delimiterOf(p, "VALUE_DELIMITER"); err != nil {
 		return nil, err
+	} else if d != 0 && vf != "DELIMITED" {
+		return nil, errf("%s does not support the following configs: [delimiter]", vf)
 	}
 	if len(n.Columns) == 0 {
 		return nil, errf("The statement does not define any columns.")
@@ -363,7 +365,7 @@ func (e *Engine) setFormats(src *source, p props, s *Session, kf, vf string) err
 		return err
 	}
 	if vd != 0 && vf != "DELIMITED" {
-		return errf("Property VALUE_DELIMITER can only be used with VALUE_FORMAT='DELIMITED'")
+		return errf("%s does not support the following configs: [delimiter]", vf)
 	}
 	src.ValueFormat.Delimiter = vd
 	kd, err := delimiterOf(p, "KEY_DELIMITER")
@@ -477,6 +479,9 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 	p := props{n.With}
 	if err := p.validate(); err != nil {
 		return nil, err
+	}
+	if len(n.Query.GroupBy) == 0 && n.Query.Window == nil && onlyAggregates(n.Query) {
+		return nil, errf("CREATE %s AS SELECT statement does not support aggregate function [%s] without a GROUP BY clause.", n.Kind, strings.Join(aggregateTexts(n.Query), ", "))
 	}
 	qprops := mergeProps(e.cfg.Props, s.Props)
 	qp, err := e.planQuery(n.Query, n.Name, qprops, true)

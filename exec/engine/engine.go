@@ -262,6 +262,9 @@ func (e *Engine) parseOne(p parse.Piece, s *Session) (ast.Statement, error) {
 // and names it in the message, so every client shows where the problem is.
 func locate(ee *Error, p parse.Piece) {
 	if ee.Kind == ParseError || ee.Line <= 0 {
+		if ee.Context != "" {
+			ee.Msg, ee.Context = ee.Context+": "+ee.Msg, ""
+		}
 		return
 	}
 	if ee.Line == 1 {
@@ -270,6 +273,9 @@ func locate(ee *Error, p parse.Piece) {
 	ee.Line += p.Line - 1
 	// ksqlDB words semantic-error positions this way (syntax errors use "line L:C:").
 	ee.Msg = fmt.Sprintf("Line: %d, Col: %d: %s", ee.Line, ee.Col, ee.Msg)
+	if ee.Context != "" {
+		ee.Msg, ee.Context = ee.Context+": "+ee.Msg, ""
+	}
 }
 
 // Execute runs every statement in text that is not a query (SELECT, PRINT give a 40002 error:

@@ -527,7 +527,9 @@ func (p *queryPlan) resolveOnRefs(x ast.Expr, upto int) error {
 			for _, i := range found {
 				names = append(names, p.sources[i].alias+"."+c.Name)
 			}
-			err = errAtf(c, "Exception while preparing statement: Column '%s' is ambiguous. Could be %s.", c.Name, joinOr(names))
+			e := errAtf(c, "Column '%s' is ambiguous. Could be %s.", c.Name, joinOr(names))
+			e.Context = "Exception while preparing statement"
+			err = e
 		}
 	})
 	return err

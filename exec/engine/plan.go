@@ -438,6 +438,17 @@ func (p *queryPlan) assignKeys(keyNames []string, persistent bool, what string) 
 			}
 		}
 	}
+	if len(missing) > 0 && persistent && p.partition != nil && !p.partition.null {
+		// ksqlDB names every partitioning expression, qualified, when any is missing. The
+		// statement fails here, so qualifying its expressions in place is harmless.
+		var exprs []string
+		for _, pe := range p.q.PartitionBy {
+			p.qualifyRefs(pe, len(p.sources)-1)
+			exprs = append(exprs, eval.Text(pe))
+		}
+		return errf("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `%s` must include the %s %s in its projection (eg, SELECT %s...).",
+			p.sinkName, pluralize("partitioning expression", len(exprs)), joinNames(exprs), strings.Join(exprs, ", "))
+	}
 	if len(missing) > 0 && persistent && p.partition == nil {
 		// ksqlDB names every key column when any is missing.
 		missing = keyNames
