@@ -224,7 +224,7 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 		nonAgg = nil
 		h, err := eval.Compile(q.Having, out)
 		if err != nil {
-			return wrapExprErr("HAVING", err)
+			return p.joinedNames(wrapExprErr("HAVING", err))
 		}
 		if len(nonAgg) > 0 {
 			return errf("Non-aggregate HAVING expression not part of GROUP BY: %s", strings.Join(dedupe(nonAgg), ", "))

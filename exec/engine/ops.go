@@ -235,7 +235,10 @@ func fillHeaders(s *types.Schema, r *eval.Rec) {
 			var v any
 			for _, h := range r.Headers {
 				if h.Key == c.HeaderKey {
-					v = h.Value
+					v = nil // a header without a value is NULL, not empty bytes
+					if h.Value != nil {
+						v = h.Value
+					}
 				}
 			}
 			r.Vals[i] = v

@@ -76,7 +76,7 @@ func (e *Engine) planQuery(q *ast.Query, sinkName string, props map[string]strin
 		}
 		w, err := eval.Compile(q.Where, scope)
 		if err != nil {
-			return nil, wrapExprErr("WHERE", err)
+			return nil, p.joinedNames(wrapExprErr("WHERE", err))
 		}
 		if w.Type != nil && w.Type.Kind != types.KindBoolean {
 			return nil, errf("Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", eval.Text(q.Where), w.Type)
@@ -165,6 +165,21 @@ func wrapExprErr(clause string, err error) error {
 		return &Error{Code: 40001, SQLState: "42000", Kind: StatementError, Msg: msg, Line: ee.Pos.Line, Col: ee.Pos.Col}
 	}
 	return err
+}
+
+// joinedNames words a comparison error of a join the way ksqlDB does: its joined schema
+// names each column ALIAS_COLUMN, so I1.BAR reads I1_BAR.
+func (p *queryPlan) joinedNames(err error) error {
+	ee, ok := err.(*Error)
+	if !ok || p.join == nil || !strings.Contains(ee.Msg, ": Cannot compare ") {
+		return err
+	}
+	for _, c := range p.inCols {
+		if c.Qualifier != "" && c.Qualifier != hiddenQualifier {
+			ee.Msg = strings.ReplaceAll(ee.Msg, c.Qualifier+"."+c.Name, c.Qualifier+"_"+c.Name)
+		}
+	}
+	return ee
 }
 
 // bindFrom resolves the FROM clause.

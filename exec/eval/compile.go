@@ -327,17 +327,44 @@ func compileBinary(n *ast.BinaryOp, s *Scope) (*Expr, error) {
 		return nil, errAt(n, "Error processing expression: %s. Unsupported arithmetic types. %s %s", Text(n), kindName(l.Type), kindName(r.Type))
 	}
 	lf, rf := l.Eval, r.Eval
+	// A lambda argument is a boxed Java value in ksqlDB: arithmetic on a NULL one throws, and
+	// the whole expression (not just this element) becomes NULL with a processing-log entry.
+	lNull, rNull := isLambdaVar(n.L, s), isLambdaVar(n.R, s)
 	return &Expr{Type: rt, Eval: func(rec *Rec) (any, error) {
 		a, err := lf(rec)
 		if err != nil || a == nil {
+			if err == nil && lNull {
+				err = errNullLambdaArg(n)
+			}
 			return nil, err
 		}
 		b, err := rf(rec)
 		if err != nil || b == nil {
+			if err == nil && rNull {
+				err = errNullLambdaArg(n)
+			}
 			return nil, err
 		}
 		return fn(a, b)
 	}}, nil
+}
+
+// isLambdaVar reports whether x names a lambda argument in s.
+func isLambdaVar(x ast.Expr, s *Scope) bool {
+	c, ok := x.(*ast.ColumnRef)
+	if !ok || c.Qualifier != "" {
+		return false
+	}
+	for _, l := range s.lambdas {
+		if l.name == c.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func errNullLambdaArg(n *ast.BinaryOp) error {
+	return fmt.Errorf("Error processing expression %s: a lambda argument is NULL", Text(n))
 }
 
 // kindName is a type's name without parameters (DECIMAL, not DECIMAL(2, 1)).
