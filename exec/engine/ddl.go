@@ -824,6 +824,7 @@ func (e *Engine) drop(ctx context.Context, s *Session, n *ast.Drop) (*Result, er
 			t.stop()
 			_ = t.store.Drop()
 		}
+		e.dropQueryTopics(ctx, e.cat.queries[id])
 		e.removeQuery(id)
 	}
 	delete(e.cat.sources, n.Name)
@@ -856,6 +857,7 @@ func (e *Engine) terminate(ctx context.Context, s *Session, n *ast.Terminate) (*
 			t.stop()
 			_ = t.store.Drop()
 		}
+		e.dropQueryTopics(ctx, q)
 		if src, ok := e.cat.sources[q.Sink]; ok && src.OwnerQuery == id {
 			src.OwnerQuery = ""
 		}

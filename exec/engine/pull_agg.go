@@ -43,8 +43,15 @@ func pullFromAggregate(t *task, src *source, where ast.Expr, r state.Reader, vis
 		return visit(row, rec.Ts, rec.WinStart, rec.WinEnd)
 	}
 	if vals, ok := pullKeyValues(where, src); ok && len(a.groups) == 1 {
+		kc, _, kerr := src.codecs()
+		all := r
 		for _, v := range vals {
 			gk := encodeGroupKey([]any{v}, a.keyTypes)
+			if kerr == nil {
+				if kb, err := kc.Encode([]any{v}); err == nil {
+					r = forKey(all, kb)
+				}
+			}
 			if a.window != nil {
 				from, to := windowedKeyRange(gk, true)
 				if err := r.Scan(aggTable, from, to, func(k, val []byte) bool {

@@ -16,6 +16,7 @@ import (
 	"github.com/sluicedb/sluice/sql/ast"
 	"github.com/sluicedb/sluice/sql/parse"
 	"github.com/sluicedb/sluice/sql/types"
+	"github.com/sluicedb/sluice/state"
 	"github.com/sluicedb/sluice/storage"
 )
 
@@ -452,17 +453,14 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 		return nil, err
 	}
 	src := pp.src
-	var reader interface {
-		Get(table string, key []byte) ([]byte, bool, error)
-		Scan(table string, from, to []byte, fn func(key, value []byte) bool) error
-	}
+	var reader state.Reader
 	if src.Kind == ast.Table {
 		q := e.cat.queries[src.OwnerQuery]
 		if q == nil || q.task == nil {
 			e.mu.Unlock()
 			return nil, errf("The `%s` table isn't queryable: its query is not running.", src.Name)
 		}
-		reader = q.task.store.ReadCommitted()
+		reader = tableReader(q.tableTasks())
 	}
 	e.mu.Unlock()
 	kc, vc, err := src.codecs()
@@ -561,9 +559,10 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 		if keys, ok := pullKeys(n.Query.Where, src); ok {
 			// Point lookups: the WHERE clause names the keys, so read only those.
 			for _, k := range keys {
+				r := forKey(reader, k)
 				if src.windowed() {
 					from, to := windowedKeyRange(k, src.WindowType == ast.Session)
-					if err = reader.Scan(matTable, from, to, func(kk, v []byte) bool {
+					if err = r.Scan(matTable, from, to, func(kk, v []byte) bool {
 						if len(kk) != len(to)-1 {
 							return true
 						}
@@ -573,7 +572,7 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 					}
 					continue
 				}
-				v, found, gerr := reader.Get(matTable, k)
+				v, found, gerr := r.Get(matTable, k)
 				if gerr != nil {
 					err = gerr
 					break
@@ -603,12 +602,15 @@ func (e *Engine) pullQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 	return staticCursor(e.newTransientID(src.Name), pp.cols, rows, final), nil
 }
 
-// ownerTask returns the running task that maintains a table, or nil.
+// ownerTask returns a running task that maintains a table (the first partition's, when there
+// is one per partition), or nil.
 func (e *Engine) ownerTask(src *source) *task {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if q := e.cat.queries[src.OwnerQuery]; q != nil {
-		return q.task
+		if ts := q.tableTasks(); len(ts) > 0 {
+			return ts[0]
+		}
 	}
 	return nil
 }

@@ -23,6 +23,12 @@ type taskInput struct {
 	partition int32
 	offset    int64
 	entry     func(*storage.Record) error
+	// limit, when set, is the end of what may be read: a repartition topic's partition is
+	// read only up to what its writer has committed (read-committed), so a writer's recovery
+	// never truncates records a reader has already consumed.
+	limit func() int64
+	// wake, with limit, returns a channel closed when the writer next commits.
+	wake func() <-chan struct{}
 }
 
 func (in *taskInput) id() string { return "in:" + in.topic + "/" + strconv.Itoa(int(in.partition)) }
@@ -54,9 +60,20 @@ type task struct {
 	matOnly bool
 	// pullFromAgg: pull queries read the aggregate state instead of materialized rows.
 	pullFromAgg bool
-	// only is the source partition this task owns (-1: all); its results go to the same
-	// partition of the sink.
+	// only is the partition this task owns (-1: all): it reads that source partition (or the
+	// repartition topic's partitions for it) and its results go to the same partition of the
+	// sink, whose only writer it is.
 	only int32
+	// outTopic is where results are appended: the sink's topic, or a repartition topic.
+	outTopic string
+	// owns reports whether this task is the writer of a partition of outTopic (nil: all).
+	owns func(int32) bool
+	// repart is set on a repartition stage's task (repartition.go), which does not maintain
+	// the sink: it publishes its committed marks to the tasks reading its output.
+	repart *repartWriter
+	// commitExtra adds positions of its own to every commit (repartition readers' last
+	// source offsets).
+	commitExtra func(map[string]int64)
 
 	processed  atomic.Int64
 	errors     atomic.Int64
@@ -77,69 +94,46 @@ func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, 
 	return e.startPartitionTask(ctx, qi, plan, sink, exclusive, -1)
 }
 
-// startPartitionedTasks runs a query as one task per source partition when that is safe: a
-// stateless stream query (no re-keying, aggregation or join) whose sink has the source's
-// partition count and key format. Each task then reads one partition and writes the same
-// partition of the sink, so it is that partition's only writer and exactly-once recovery
-// stays per partition.
+// startPartitionedTasks runs a query as one task per partition when that is safe
+// (task_partitions.go): each task then reads one source partition (or, behind a repartition
+// stage, the records routed to it) and writes the same partition of the sink, so it is that
+// partition's only writer and exactly-once recovery stays per partition. Other queries run as
+// one task over every input partition.
 func (e *Engine) startPartitionedTasks(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
-	if !plan.partitionParallel(sink) {
+	if plan.repartitionable(sink) {
+		return e.startRepartitioned(ctx, qi, plan, sink)
+	}
+	if !plan.partitionParallel(sink) && !plan.aggPartitionParallel(sink) && !plan.joinPartitionParallel(sink) {
 		_, err := e.startTask(ctx, qi, plan, sink, true)
 		return err
 	}
 	for p := 0; p < sink.Partitions; p++ {
 		if _, err := e.startPartitionTask(ctx, qi, plan, sink, true, int32(p)); err != nil {
-			for _, t := range qi.allTasks() {
-				t.stop()
-			}
+			stopAll(qi)
 			return err
 		}
 	}
 	return nil
 }
 
-// partitionParallel reports whether the query can run as one task per source partition.
-func (p *queryPlan) partitionParallel(sink *source) bool {
-	if len(p.sources) != 1 || p.agg != nil || p.join != nil || p.partition != nil || p.tableSource {
-		return false
+// stopAll stops the tasks already started for a query whose start failed.
+func stopAll(qi *queryInfo) {
+	for _, t := range qi.allTasks() {
+		t.stop()
 	}
-	src := p.sources[0].src
-	return src.Partitions > 1 && sink.Partitions == src.Partitions &&
-		sink.KeyFormat.Name == src.KeyFormat.Name && src.windowed() == sink.windowed()
 }
 
 // startPartitionTask starts a task over all source partitions (only < 0) or just one.
 func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, exclusive bool, only int32) (*task, error) {
-	storeID := qi.ID
-	if only >= 0 {
-		storeID = fmt.Sprintf("%s-p%d", qi.ID, only)
-	}
-	store, err := e.states.Open(storeID)
+	t, committed, err := e.newTask(qi, plan, sink, exclusive, only)
 	if err != nil {
 		return nil, err
 	}
-	t := &task{e: e, id: qi.ID, plan: plan, store: store, sink: sink, exclusive: exclusive, hwm: map[int32]int64{}, tsCol: -1, only: only}
-	kc, vc, err := sink.codecs()
-	if err != nil {
-		return nil, err
-	}
-	t.keyCodec, t.valCodec = kc, vc
-	// Aggregations answer pull queries from their aggregate state (pull_agg.go), so their rows
-	// are not written a second time; EMIT FINAL keeps a materialized copy of final rows.
-	t.pullFromAgg = plan.agg != nil && !plan.emitFinal
-	t.mat = sink.Kind == ast.Table && !t.pullFromAgg
-	if sink.TimestampCol != "" {
-		t.tsCol = sink.Schema.Find(sink.TimestampCol)
-	}
-	pl, err := plan.instantiate(store, t.emit, t.recordError)
+	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
 	if err != nil {
 		return nil, err
 	}
 	t.pl = pl
-	committed, err := store.Offsets()
-	if err != nil {
-		return nil, err
-	}
 	for i, bs := range plan.sources {
 		info, err := e.log.DescribeTopic(ctx, bs.src.Topic)
 		if err != nil {
@@ -160,57 +154,117 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 			t.inputs = append(t.inputs, in)
 		}
 	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return nil, err
+	}
+	e.launch(qi, t)
+	return t, nil
+}
+
+// newTask opens the task's state store (one per partition for partitioned queries) and sets up
+// its output; the caller builds the pipeline and inputs, then calls recoverTask and launch.
+func (e *Engine) newTask(qi *queryInfo, plan *queryPlan, sink *source, exclusive bool, only int32) (*task, map[string]int64, error) {
+	storeID := qi.ID
+	if only >= 0 {
+		storeID = fmt.Sprintf("%s-p%d", qi.ID, only)
+	}
+	return e.newTaskStore(qi, plan, sink, exclusive, only, storeID)
+}
+
+func (e *Engine) newTaskStore(qi *queryInfo, plan *queryPlan, sink *source, exclusive bool, only int32, storeID string) (*task, map[string]int64, error) {
+	store, err := e.states.Open(storeID)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := &task{e: e, id: qi.ID, plan: plan, store: store, sink: sink, exclusive: exclusive, hwm: map[int32]int64{}, tsCol: -1, only: only, outTopic: sink.Topic}
+	if only >= 0 {
+		t.owns = func(p int32) bool { return p == only }
+	}
+	kc, vc, err := sink.codecs()
+	if err != nil {
+		return nil, nil, err
+	}
+	t.keyCodec, t.valCodec = kc, vc
+	// Aggregations answer pull queries from their aggregate state (pull_agg.go), so their rows
+	// are not written a second time; EMIT FINAL keeps a materialized copy of final rows.
+	t.pullFromAgg = plan.agg != nil && !plan.emitFinal
+	t.mat = sink.Kind == ast.Table && !t.pullFromAgg
+	if sink.TimestampCol != "" {
+		t.tsCol = sink.Schema.Find(sink.TimestampCol)
+	}
+	committed, err := store.Offsets()
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, committed, nil
+}
+
+// recoverTask restores the stream time and, for an exclusive writer, removes output written
+// after the last commit and pins the high-water marks of the partitions it writes.
+func (e *Engine) recoverTask(ctx context.Context, t *task, committed map[string]int64) error {
 	if st, ok := committed["streamtime"]; ok {
-		pl.streamTime = st
+		t.pl.streamTime = st
+	}
+	if !t.exclusive {
+		return nil
 	}
 	// Remove output written after the last commit (exactly-once recovery).
-	if exclusive {
-		for k, v := range committed {
-			if !strings.HasPrefix(k, "out:") {
-				continue
-			}
-			p, _ := strconv.Atoi(k[4:])
-			info, err := e.log.DescribeTopic(ctx, sink.Topic)
-			if err != nil {
-				continue
-			}
-			for _, pi := range info.Partitions {
-				if int(pi.Partition) == p && pi.EndOffset > v {
-					if err := e.log.TruncateTo(ctx, sink.Topic, int32(p), v); err == nil {
-						e.logf("query %s: removed %d uncommitted output records from %s/%d", qi.ID, pi.EndOffset-v, sink.Topic, p)
-					} else {
-						// Kafka cannot truncate: results written after the last commit will be
-						// written again (at-least-once). Say so rather than duplicate silently.
-						e.logf("WARNING query %s: cannot remove %d uncommitted output records from %s/%d (%v); they may appear twice", qi.ID, pi.EndOffset-v, sink.Topic, p, err)
-					}
-				}
-			}
+	for k, v := range committed {
+		if !strings.HasPrefix(k, "out:") {
+			continue
 		}
-	}
-	// Pin every sink partition's high-water mark before producing anything, so a crash before
-	// the first regular commit still lets recovery cut the uncommitted output.
-	if exclusive && !t.matOnly {
-		if info, err := e.log.DescribeTopic(ctx, sink.Topic); err == nil {
-			pinned := false
-			for _, pi := range info.Partitions {
-				if only >= 0 && pi.Partition != only {
-					continue
-				}
-				if _, ok := committed["out:"+strconv.Itoa(int(pi.Partition))]; !ok {
-					t.hwm[pi.Partition] = pi.EndOffset
-					pinned = true
+		p, _ := strconv.Atoi(k[4:])
+		info, err := e.log.DescribeTopic(ctx, t.outTopic)
+		if err != nil {
+			continue
+		}
+		for _, pi := range info.Partitions {
+			if int(pi.Partition) == p && pi.EndOffset > v {
+				if err := e.log.TruncateTo(ctx, t.outTopic, int32(p), v); err == nil {
+					e.logf("query %s: removed %d uncommitted output records from %s/%d", t.id, pi.EndOffset-v, t.outTopic, p)
 				} else {
-					t.hwm[pi.Partition] = committed["out:"+strconv.Itoa(int(pi.Partition))]
-				}
-			}
-			if pinned {
-				t.dirty = true
-				if err := t.commit(); err != nil {
-					return nil, err
+					// Kafka cannot truncate: results written after the last commit will be
+					// written again (at-least-once). Say so rather than duplicate silently.
+					e.logf("WARNING query %s: cannot remove %d uncommitted output records from %s/%d (%v); they may appear twice", t.id, pi.EndOffset-v, t.outTopic, p, err)
 				}
 			}
 		}
 	}
+	// Pin every owned partition's high-water mark before producing anything, so a crash before
+	// the first regular commit still lets recovery cut the uncommitted output.
+	if t.matOnly {
+		return nil
+	}
+	info, err := e.log.DescribeTopic(ctx, t.outTopic)
+	if err != nil {
+		return nil
+	}
+	pinned := false
+	for _, pi := range info.Partitions {
+		if t.owns != nil && !t.owns(pi.Partition) {
+			continue
+		}
+		if h, ok := committed["out:"+strconv.Itoa(int(pi.Partition))]; ok {
+			t.hwm[pi.Partition] = h
+		} else {
+			t.hwm[pi.Partition] = pi.EndOffset
+			pinned = true
+		}
+	}
+	if pinned {
+		t.dirty = true
+		if err := t.commit(); err != nil {
+			return err
+		}
+	}
+	if t.repart != nil {
+		t.repart.publish(t.hwm)
+	}
+	return nil
+}
+
+// launch registers a started task with its query and, in server mode, starts its run loop.
+func (e *Engine) launch(qi *queryInfo, t *task) {
 	if qi.task == nil {
 		qi.task = t
 	} else {
@@ -222,7 +276,6 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 		t.done = make(chan struct{})
 		go t.run(tctx)
 	}
-	return t, nil
 }
 
 func (e *Engine) offsetReset(p *queryPlan) string {
@@ -355,7 +408,7 @@ func (t *task) flushOutput(ctx context.Context) error {
 	var offs []int64
 	if !t.matOnly {
 		var err error
-		if offs, err = t.e.log.Append(ctx, t.sink.Topic, t.out); err != nil {
+		if offs, err = t.e.log.Append(ctx, t.outTopic, t.out); err != nil {
 			return err
 		}
 	}
@@ -411,8 +464,14 @@ func (t *task) commit() error {
 		offs["out:"+strconv.Itoa(int(p))] = h
 	}
 	offs["streamtime"] = t.pl.streamTime
+	if t.commitExtra != nil {
+		t.commitExtra(offs)
+	}
 	if err := t.store.Commit(offs); err != nil {
 		return err
+	}
+	if t.repart != nil {
+		t.repart.publish(t.hwm)
 	}
 	t.dirty = false
 	t.pendingWrites = 0
@@ -446,7 +505,15 @@ func (t *task) pump(ctx context.Context) (bool, error) {
 	progress := false
 	for _, in := range t.inputs {
 		for {
-			recs, err := t.e.log.Read(ctx, in.topic, in.partition, in.offset, 1000, 0)
+			max := 1000
+			if in.limit != nil {
+				avail := in.limit() - in.offset
+				if avail <= 0 {
+					break
+				}
+				max = int(min(avail, int64(max)))
+			}
+			recs, err := t.e.log.Read(ctx, in.topic, in.partition, in.offset, max, 0)
 			if err != nil {
 				if errors.Is(err, storage.ErrOffsetOutRange) {
 					info, derr := t.e.log.DescribeTopic(ctx, in.topic)
@@ -487,7 +554,22 @@ func (t *task) run(ctx context.Context) {
 			defer wg.Done()
 			off := in.offset
 			for ctx.Err() == nil {
-				recs, err := t.e.log.Read(ctx, in.topic, in.partition, off, 2000, 500*time.Millisecond)
+				max, wait := 2000, 500*time.Millisecond
+				if in.limit != nil {
+					// Read only what the writer has committed; wait for its next commit.
+					woken := in.wake()
+					avail := in.limit() - off
+					if avail <= 0 {
+						select {
+						case <-woken:
+						case <-ctx.Done():
+						case <-time.After(wait):
+						}
+						continue
+					}
+					max, wait = int(min(avail, int64(max))), 0
+				}
+				recs, err := t.e.log.Read(ctx, in.topic, in.partition, off, max, wait)
 				if err != nil {
 					if ctx.Err() != nil {
 						return
@@ -573,7 +655,11 @@ func (t *task) lagged(ctx context.Context) bool {
 		if err != nil || int(in.partition) >= len(info.Partitions) {
 			continue
 		}
-		if info.Partitions[in.partition].EndOffset > in.offset {
+		end := info.Partitions[in.partition].EndOffset
+		if in.limit != nil {
+			end = in.limit()
+		}
+		if end > in.offset {
 			return true
 		}
 	}
