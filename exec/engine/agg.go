@@ -238,6 +238,11 @@ func (n *aggNode) forward(c *change) error {
 	}
 	if n.final != nil {
 		if c.new == nil {
+			// A window that stops existing (a session merged into another) has no final
+			// result.
+			if c.old != nil {
+				delete(n.final, string(appendWindow(encodeGroupKey(c.old.Vals[:len(n.a.groups)], n.a.keyTypes), c.old.WinStart, c.old.WinEnd)))
+			}
 			return nil
 		}
 		k := string(appendWindow(encodeGroupKey(c.new.Vals[:len(n.a.groups)], n.a.keyTypes), c.new.WinStart, c.new.WinEnd))
@@ -476,12 +481,29 @@ func (n *aggNode) tick(streamTime int64) error {
 		return nil
 	}
 	grace := n.grace()
+	w := n.a.window
+	// ksqlDB's final results of time windows come from a window store whose retention is
+	// size + grace (or RETENTION): a window that closed long enough ago to have expired by
+	// the time stream time reaches it is dropped, not emitted, when stream time jumps past it.
+	expired := int64(-1 << 62)
+	if w.Type != ast.Session {
+		retention := w.SizeMs + grace
+		if w.RetentionMs > retention {
+			retention = w.RetentionMs
+		}
+		expired = streamTime - retention
+	}
 	var ready []*eval.Rec
 	rest := n.finalOrder[:0]
 	for _, k := range n.finalOrder {
 		r := n.final[k]
+		if r == nil {
+			continue // deleted, or re-added under this key further on in the order
+		}
 		if r.WinEnd+grace <= streamTime {
-			ready = append(ready, r)
+			if r.WinStart >= expired {
+				ready = append(ready, r)
+			}
 			delete(n.final, k)
 		} else {
 			rest = append(rest, k)
