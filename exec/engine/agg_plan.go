@@ -184,7 +184,7 @@ func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, pro
 	}
 	p.agg = a
 	var nonAgg []string
-	out := aggregatedScope(a, q.Window != nil, props, func(name string) { nonAgg = append(nonAgg, name) })
+	out := aggregatedScope(a, q.Window != nil, props, in, func(name string) { nonAgg = append(nonAgg, name) })
 	var badItems []string
 	var starItems []ast.SelectItem
 	for _, it := range q.Select {
@@ -321,7 +321,10 @@ func aggregateTexts(q *ast.Query) []string {
 // aggregate call, matched by its canonical text, reads its slot of the aggregated row, and
 // window bounds stay available in windowed aggregations. Any other column is not part of
 // the aggregated row: nonAgg hears of it and it reads as NULL.
-func aggregatedScope(a *aggPlan, windowed bool, props map[string]string, nonAgg func(string)) *eval.Scope {
+//
+// in, when set, types such a column as it is in the input, so that an expression over it
+// still type-checks and the error names the expression as not part of GROUP BY.
+func aggregatedScope(a *aggPlan, windowed bool, props map[string]string, in *eval.Scope, nonAgg func(string)) *eval.Scope {
 	out := &eval.Scope{Pseudo: false, Windowed: windowed, Config: props}
 	out.Resolve = func(x ast.Expr) (*eval.Expr, bool, error) {
 		k := eval.Key(x)
@@ -344,7 +347,16 @@ func aggregatedScope(a *aggPlan, windowed bool, props map[string]string, nonAgg 
 				return nil, false, nil
 			}
 			nonAgg(c.Name)
-			return &eval.Expr{Type: types.StringType, Eval: func(*eval.Rec) (any, error) { return nil, nil }}, true, nil
+			t := types.StringType
+			if in != nil {
+				for _, col := range in.Cols {
+					if col.Name == c.Name && (c.Qualifier == "" || strings.EqualFold(c.Qualifier, col.Qualifier)) {
+						t = col.Type
+						break
+					}
+				}
+			}
+			return &eval.Expr{Type: t, Eval: func(*eval.Rec) (any, error) { return nil, nil }}, true, nil
 		}
 		return nil, false, nil
 	}

@@ -349,6 +349,9 @@ func (p *queryPlan) bindStep(jn *ast.Join, i int, scope *eval.Scope, leftTable b
 	}
 	rw := right.src
 	if lw.windowed() || rw.windowed() {
+		if st.kind == joinFK {
+			return nil, errf("Foreign-key table-table joins are not supported on windowed tables.")
+		}
 		switch {
 		case !lw.windowed() || !rw.windowed():
 			w, n := lw, rw

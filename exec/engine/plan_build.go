@@ -282,7 +282,7 @@ func (b *planBuilder) aggregate(st *plan.AggregateStep) (*eval.Scope, error) {
 		p.q.Emit = ast.EmitFinal
 	}
 	var nonAgg []string
-	out := aggregatedScope(a, a.window != nil, b.props, func(name string) { nonAgg = append(nonAgg, name) })
+	out := aggregatedScope(a, a.window != nil, b.props, in, func(name string) { nonAgg = append(nonAgg, name) })
 	if st.Having != "" {
 		x, c, err := b.expr(st.Having, out)
 		if err != nil {

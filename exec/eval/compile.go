@@ -713,11 +713,12 @@ func compileBetween(n *ast.Between, s *Scope) (*Expr, error) {
 	if _, hi, err = magicTimestamps(n.X, n.Hi, x, hi); err != nil {
 		return nil, err
 	}
-	ge, err := compareExprs(n, ">=", x, lo)
+	// Errors name the failing bound comparison (V0 >= 10), as ksqlDB's rewrite does.
+	ge, err := compareExprs(&ast.BinaryOp{ExprBase: n.ExprBase, Op: ">=", L: n.X, R: n.Lo}, ">=", x, lo)
 	if err != nil {
 		return nil, err
 	}
-	le, err := compareExprs(n, "<=", x, hi)
+	le, err := compareExprs(&ast.BinaryOp{ExprBase: n.ExprBase, Op: "<=", L: n.X, R: n.Hi}, "<=", x, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -807,7 +808,7 @@ func compileLike(n *ast.Like, s *Scope) (*Expr, error) {
 		return nil, err
 	}
 	if x.Type != nil && x.Type.Kind != types.KindString {
-		return nil, errAt(n, "LIKE requires a STRING operand, got %s", x.Type)
+		return nil, errAt(n, "The column type for Like condition must be VARCHAR. The column type is %s", x.Type)
 	}
 	var esc rune
 	if n.Escape != nil {
