@@ -28,7 +28,7 @@ func (c *delimitedCodec) Encode(vals []any) ([]byte, error) {
 			continue
 		}
 		s := delimitedText(v, c.cols[i].Type)
-		if needsQuotes(s, c.delim, c.cols[i].Type) {
+		if needsQuotes(s, c.delim, i == 0) {
 			buf = append(buf, '"')
 			buf = append(buf, strings.ReplaceAll(s, `"`, `""`)...)
 			buf = append(buf, '"')
@@ -39,19 +39,19 @@ func (c *delimitedCodec) Encode(vals []any) ([]byte, error) {
 	return buf, nil
 }
 
-// needsQuotes follows the CSV writer ksqlDB uses: quote a field holding the delimiter, a quote
-// or a line break, one starting with a character up to '#' or a minus sign, or one ending in
-// white space.
-func needsQuotes(s string, delim byte, t *types.Type) bool {
+// needsQuotes follows the CSV writer ksqlDB uses (Commons CSV, minimal quoting), for numbers
+// as for text: quote the first field of a record when it starts with anything but a letter or
+// digit, any field starting with a character up to '#', holding the delimiter, a quote or a
+// line break, or ending in white space.
+func needsQuotes(s string, delim byte, first bool) bool {
 	if s == "" {
 		return false
 	}
-	switch t.Kind {
-	case types.KindInt, types.KindBigint, types.KindDouble, types.KindBoolean:
-		// Numbers are written by the CSV printer without the text rules below.
-		return strings.IndexByte(s, delim) >= 0
+	c := s[0]
+	if first && !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+		return true
 	}
-	if s[0] <= '#' || s[0] == '-' || s[len(s)-1] <= ' ' {
+	if c <= '#' || s[len(s)-1] <= ' ' {
 		return true
 	}
 	return strings.ContainsAny(s, "\"\r\n") || strings.IndexByte(s, delim) >= 0
