@@ -70,6 +70,8 @@ type aggNode struct {
 	written   bloomFilter
 	freshDone bool
 	fresh     bool
+	// shards is the number of partition tasks the query runs as: they share the cache bound.
+	shards int
 }
 
 // maxAggCacheEntries bounds the in-memory cache of aggregate entries. Past it, flush drops
@@ -547,15 +549,25 @@ func (n *aggNode) flush() {
 	n.evict()
 }
 
-// evict bounds memory: past maxAggCacheEntries, clean entries are dropped down to 3/4 of it
+// cacheLimit is this node's share of maxAggCacheEntries: a query run as one task per
+// partition keeps the memory (and garbage-collection work) of one task, not one per partition.
+func (n *aggNode) cacheLimit() int {
+	if n.shards > 1 {
+		return max(maxAggCacheEntries/n.shards, 1000)
+	}
+	return maxAggCacheEntries
+}
+
+// evict bounds memory: past cacheLimit, clean entries are dropped down to 3/4 of it
 // (they reload from the store on demand). Time windows that have already ended in stream time
 // go first, as only late records can still change them. Session windows are not evicted: their
 // per-group index holds them anyway.
 func (n *aggNode) evict() {
-	if len(n.cache) <= maxAggCacheEntries || (n.a.window != nil && n.a.window.Type == ast.Session) {
+	limit := n.cacheLimit()
+	if len(n.cache) <= limit || (n.a.window != nil && n.a.window.Type == ast.Session) {
 		return
 	}
-	target := maxAggCacheEntries / 4 * 3
+	target := limit / 4 * 3
 	if n.a.window != nil {
 		for k, e := range n.cache {
 			if len(n.cache) <= target {

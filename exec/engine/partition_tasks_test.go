@@ -229,8 +229,12 @@ func TestKeyGroupedAggregationRunsOneTaskPerPartition(t *testing.T) {
 			}
 		}
 	}
-	// Each partition's store holds its keys' aggregates only.
+	// Each partition's store holds its keys' aggregates only; the tasks share the query's
+	// cache bound.
 	for _, tk := range queryTasks(e, "CTAS_C_1") {
+		if got := tk.pl.agg.cacheLimit(); got != maxAggCacheEntries/4 {
+			t.Errorf("partition %d: cache limit %d, want %d", tk.only, got, maxAggCacheEntries/4)
+		}
 		n := 0
 		err := tk.store.ReadCommitted().Scan(aggTable, nil, nil, func(k, v []byte) bool {
 			n++

@@ -158,6 +158,8 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 		return err
 	}
 	t.pl = pl
+	pl.agg.shards = sink.Partitions
+	t.ownCache()
 	info, err := e.log.DescribeTopic(ctx, topic)
 	if err != nil {
 		return err

@@ -55,7 +55,7 @@ func (e *Engine) show(ctx context.Context, s *Session, n *ast.Show) (*Result, er
 				topic = src.Topic
 			}
 			state := "RUNNING"
-			if q.task != nil && q.task.failed != nil {
+			if q.failedTask() != nil {
 				state = "ERROR"
 			}
 			list = append(list, map[string]any{"queryString": q.SQL, "sinks": []string{q.Sink}, "sinkKafkaTopics": []string{topic},
@@ -234,7 +234,9 @@ func (e *Engine) sourceDescription(src *source, extended bool) map[string]any {
 		if q := e.cat.queries[src.OwnerQuery]; q != nil && q.task != nil {
 			var processed, errs int64
 			for _, t := range q.allTasks() {
-				processed += t.processed.Load()
+				if t.readsSources() {
+					processed += t.processed.Load()
+				}
 				errs += t.errors.Load()
 			}
 			stats = fmt.Sprintf("messages-processed: %d, processing-errors: %d, tasks: %d", processed, errs, len(q.allTasks()))

@@ -134,6 +134,10 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 		return nil, err
 	}
 	t.pl = pl
+	if pl.agg != nil && only >= 0 {
+		pl.agg.shards = sink.Partitions
+	}
+	t.ownCache()
 	for i, bs := range plan.sources {
 		info, err := e.log.DescribeTopic(ctx, bs.src.Topic)
 		if err != nil {
@@ -261,6 +265,18 @@ func (e *Engine) recoverTask(ctx context.Context, t *task, committed map[string]
 		t.repart.publish(t.hwm)
 	}
 	return nil
+}
+
+// ownCache turns off the store's cache of committed values when the task's pipeline caches
+// everything it reads itself: a stream aggregation reads only its aggregate entries, which
+// aggNode caches.
+func (t *task) ownCache() {
+	if t.pl.agg == nil || t.plan.tableSource || t.plan.join != nil {
+		return
+	}
+	if c, ok := t.store.(interface{ SetCacheBytes(int) }); ok {
+		c.SetCacheBytes(0)
+	}
 }
 
 // launch registers a started task with its query and, in server mode, starts its run loop.

@@ -121,6 +121,22 @@ func (q *queryInfo) tableTasks() []*task {
 	return out
 }
 
+// failedTask returns a task of the query that stopped on an error, or nil.
+func (q *queryInfo) failedTask() *task {
+	for _, t := range q.allTasks() {
+		if t.failed != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// readsSources reports whether the task reads the query's sources (not a repartition topic),
+// so that its processed records count the query's input once.
+func (t *task) readsSources() bool {
+	return t.repart != nil || len(t.inputs) == 0 || t.inputs[0].limit == nil
+}
+
 // tableReader reads the committed state of a table's tasks: the one store of a task over all
 // partitions, or every partition's store.
 func tableReader(tasks []*task) state.Reader {

@@ -348,3 +348,43 @@ func TestOpenSkipsEmptyMemtable(t *testing.T) {
 		t.Fatalf("Get = %q, %v, %v", v, ok, err)
 	}
 }
+
+// A store whose cache is turned off keeps no committed values in memory and still reads them
+// (from Badger), before and after further writes.
+func TestSetCacheBytesZero(t *testing.T) {
+	m, err := Open(t.TempDir(), WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := storeFor(t, m, "q")
+	s.Put("t", []byte("a"), []byte("1"))
+	if err := s.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.wb.m) != 1 {
+		t.Fatalf("with the default cache, %d entries after a commit, want 1", len(s.wb.m))
+	}
+	s.SetCacheBytes(0)
+	if len(s.wb.m) != 0 {
+		t.Fatalf("SetCacheBytes(0) kept %d entries", len(s.wb.m))
+	}
+	s.Put("t", []byte("b"), []byte("2"))
+	if v, ok, err := s.Get("t", []byte("b")); err != nil || !ok || string(v) != "2" {
+		t.Fatalf("buffered b: %q %v %v", v, ok, err)
+	}
+	if err := s.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.wb.m) != 0 {
+		t.Fatalf("%d entries cached after a commit without cache", len(s.wb.m))
+	}
+	for k, want := range map[string]string{"a": "1", "b": "2"} {
+		if v, ok, err := s.Get("t", []byte(k)); err != nil || !ok || string(v) != want {
+			t.Fatalf("%s: %q %v %v, want %s", k, v, ok, err, want)
+		}
+	}
+	if len(s.wb.m) != 0 {
+		t.Fatalf("reads cached %d entries", len(s.wb.m))
+	}
+}

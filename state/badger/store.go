@@ -52,6 +52,18 @@ func newStore(m *Manager, id string) *Store {
 	}
 }
 
+// SetCacheBytes changes the budget for cached committed values of this store (0: none). An
+// owner that caches what it reads itself (an aggregation) gains nothing from a second copy,
+// which only costs a map entry per written key and garbage-collection work.
+func (s *Store) SetCacheBytes(n int) {
+	s.wb.limit = n
+	if n <= 0 {
+		s.wb.forgetCache()
+		return
+	}
+	s.wb.evict()
+}
+
 func (s *Store) tablePrefix(table string) []byte {
 	p, ok := s.tables[table]
 	if !ok {
