@@ -48,7 +48,7 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 		if p.partition != nil {
 			pp, inner := p.partition, next
 			next = nodeFunc(func(c *change) error {
-				r, err := pp.rekey(c.new)
+				r, err := pp.rekey(c.new, c.tomb)
 				if err != nil {
 					return err
 				}

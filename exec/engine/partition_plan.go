@@ -17,6 +17,9 @@ type partitionPlan struct {
 	// take[i] is the index in the input layout of output column len(exprs)+i.
 	take []int
 	null bool // PARTITION BY NULL: keyless result
+	// pseudo[i]: expression i reads a pseudo column (ROWTIME, ...). ksqlDB carries those in
+	// the record value, so for a tombstone they are NULL.
+	pseudo []bool
 }
 
 func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) error {
@@ -73,6 +76,7 @@ func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) err
 			}
 		}
 		pp.exprs = append(pp.exprs, x)
+		pp.pseudo = append(pp.pseudo, readsPseudo(pe))
 		pp.keyNames = append(pp.keyNames, name)
 		pp.exprKeys = append(pp.exprKeys, eval.Key(pe))
 		pp.outCols = append(pp.outCols, eval.Col{Name: name, Type: orStringType(x.Type)})
@@ -114,13 +118,24 @@ func (pp *partitionPlan) scope(props map[string]string) *eval.Scope {
 	}}
 }
 
-// rekey applies the partition plan to one row.
-func (pp *partitionPlan) rekey(r *eval.Rec) (*eval.Rec, error) {
+// readsPseudo reports whether e references a pseudo column.
+func readsPseudo(e ast.Expr) bool {
+	found := false
+	walkExpr(e, func(x ast.Expr) {
+		if c, ok := x.(*ast.ColumnRef); ok && eval.IsPseudo(c.Name) {
+			found = true
+		}
+	})
+	return found
+}
+
+// rekey applies the partition plan to one row; tomb says the row is a tombstone.
+func (pp *partitionPlan) rekey(r *eval.Rec, tomb bool) (*eval.Rec, error) {
 	out := *r
 	out.Vals = make([]any, 0, len(pp.outCols))
-	for _, x := range pp.exprs {
+	for i, x := range pp.exprs {
 		v, err := x.Eval(r)
-		if err != nil {
+		if err != nil || tomb && i < len(pp.pseudo) && pp.pseudo[i] {
 			v = nil
 		}
 		out.Vals = append(out.Vals, v)

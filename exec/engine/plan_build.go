@@ -116,6 +116,7 @@ func (b *planBuilder) input(s plan.Step) (*eval.Scope, error) {
 			}
 			p.q.PartitionBy = append(p.q.PartitionBy, x)
 			pp.exprs = append(pp.exprs, c)
+			pp.pseudo = append(pp.pseudo, readsPseudo(x))
 			pp.keyNames = append(pp.keyNames, k.Name)
 			pp.exprKeys = append(pp.exprKeys, eval.Key(x))
 		}
