@@ -49,13 +49,16 @@ func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) err
 		if err != nil {
 			return wrapExprErr("PARTITION BY", err)
 		}
-		name := ""
+		name, qualifier := "", ""
 		switch r := pe.(type) {
 		case *ast.ColumnRef:
 			name = r.Name
 			for i, c := range in.Cols {
 				if c.Name == r.Name && (r.Qualifier == "" || r.Qualifier == c.Qualifier) {
 					promoted[i] = true
+					// The key keeps its source's qualifier: in a join, R.K must not
+					// resolve to the new key L.K.
+					qualifier = c.Qualifier
 					break
 				}
 			}
@@ -79,7 +82,7 @@ func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) err
 		pp.pseudo = append(pp.pseudo, readsPseudo(pe))
 		pp.keyNames = append(pp.keyNames, name)
 		pp.exprKeys = append(pp.exprKeys, eval.Key(pe))
-		pp.outCols = append(pp.outCols, eval.Col{Name: name, Type: orStringType(x.Type)})
+		pp.outCols = append(pp.outCols, eval.Col{Qualifier: qualifier, Name: name, Type: orStringType(x.Type)})
 	}
 	src := p.sources[0]
 	nkeys := len(src.src.keyCols())

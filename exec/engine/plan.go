@@ -448,6 +448,13 @@ func (p *queryPlan) assignKeys(keyNames []string, persistent bool, what string) 
 					continue
 				}
 				if ref, ok := it.ast.(*ast.ColumnRef); ok && ref.Name == kn {
+					if p.join != nil {
+						// In a join, R.K is another column than the key L.K.
+						a, b := p.resolveRef(ref), p.resolveRef(p.proj[found].ast)
+						if a == nil || b == nil || *a != *b {
+							continue
+						}
+					}
 					return errf("The projection contains a key column (`%s`) more than once, aliased as: %s and %s.", kn, p.proj[found].name, it.name)
 				}
 			}
