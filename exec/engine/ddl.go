@@ -688,6 +688,15 @@ func (e *Engine) insertValues(ctx context.Context, s *Session, n *ast.InsertValu
 	ts := time.Now().UnixMilli()
 	scope := &eval.Scope{}
 	for i, name := range cols {
+		var qualified string
+		walkExpr(n.Values[i], func(x ast.Expr) {
+			if c, ok := x.(*ast.ColumnRef); ok && c.Qualifier != "" && qualified == "" {
+				qualified = c.Qualifier
+			}
+		})
+		if qualified != "" {
+			return nil, errf("Failed to prepare statement: '%s' is not a valid stream/table name or alias.", qualified)
+		}
 		x, err := eval.Compile(n.Values[i], scope)
 		if err != nil {
 			return nil, wrapExprErr("VALUES", err)
