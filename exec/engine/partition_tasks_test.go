@@ -586,3 +586,51 @@ func TestPartitionedAggregationExactlyOnceAfterCrash(t *testing.T) {
 		}
 	}
 }
+
+// The same aggregations over the same records give the same tables whether the source has one
+// partition (one task) or three (one task per partition, or a repartition stage).
+func TestPartitionedAggregationsMatchOneTask(t *testing.T) {
+	queries := []string{
+		"CREATE TABLE t_key AS SELECT id, COUNT(*) AS n, SUM(v) AS s, COLLECT_LIST(v) AS vs FROM src GROUP BY id;",
+		"CREATE TABLE t_tumble AS SELECT region, COUNT(*) AS n, MAX(v) AS mx FROM src WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY region;",
+		"CREATE TABLE t_hop AS SELECT id, COUNT(*) AS n FROM src WINDOW HOPPING (SIZE 20 SECONDS, ADVANCE BY 5 SECONDS) GROUP BY id HAVING COUNT(*) > 1;",
+		"CREATE TABLE t_session AS SELECT region, COUNT(*) AS n, MIN(v) AS lo FROM src WINDOW SESSION (3 SECONDS) GROUP BY region;",
+		"CREATE TABLE t_multi WITH (key_format='JSON') AS SELECT region, v % 3 AS m, COUNT(*) AS n FROM src WHERE v <> 7 GROUP BY region, v % 3;",
+	}
+	tables := []string{"t_key", "t_tumble", "t_hop", "t_session", "t_multi"}
+	run := func(partitions int) map[string][]string {
+		e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s, fmt.Sprintf("CREATE STREAM src (id INT KEY, region STRING, v BIGINT) WITH (kafka_topic='src', value_format='JSON', partitions=%d);", partitions))
+		execAll(t, e, s, queries...)
+		for _, id := range e.cat.order {
+			if ts := queryTasks(e, id); (partitions > 1) != (len(ts) > 1) {
+				t.Fatalf("%d partitions: %s runs as %s", partitions, id, describeTasks(ts))
+			}
+		}
+		var sb strings.Builder
+		for i := 0; i < 400; i++ {
+			// Timestamps mostly increase, with some records late by up to 4 s.
+			ts := int64(i)*250 - int64(i%5)*1000
+			fmt.Fprintf(&sb, "INSERT INTO src (ROWTIME, id, region, v) VALUES (%d, %d, 'r%d', %d);\n", max(ts, 0), i%23, i%6, i%11)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		out := map[string][]string{}
+		for _, tb := range tables {
+			for _, r := range pullAll(t, e, s, "SELECT * FROM "+tb+";") {
+				out[tb] = append(out[tb], fmt.Sprint(r.Values))
+			}
+		}
+		return out
+	}
+	one, three := run(1), run(3)
+	for _, tb := range tables {
+		if len(one[tb]) == 0 {
+			t.Fatalf("%s: empty", tb)
+		}
+		if strings.Join(one[tb], "\n") != strings.Join(three[tb], "\n") {
+			t.Errorf("%s differs:\none partition:\n%s\nthree partitions:\n%s", tb, strings.Join(one[tb], "\n"), strings.Join(three[tb], "\n"))
+		}
+	}
+}
