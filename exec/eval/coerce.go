@@ -127,6 +127,35 @@ func coerceInner(item ast.Expr, x *Expr, target *types.Type, s *Scope) (*Expr, e
 	return nil, errAt(item, "Invalid Predicate: operator does not exist: %s = %s (%s)\nHint: You might need to add explicit type casts.", target, x.Type, Text(item))
 }
 
+// coerceToFirst is ksqlDB's fallback for constructor elements of different types: the first
+// typed element decides the type and literals are converted to it ('true' to BOOLEAN, 10 to
+// '10'). It returns a nil type when a non-literal element still does not fit, and the
+// conversion error of a literal that cannot be read as that type.
+func coerceToFirst(items []ast.Expr, xs []*Expr, s *Scope) ([]*Expr, *types.Type, error) {
+	var target *types.Type
+	for _, x := range xs {
+		if x.Type != nil {
+			target = x.Type
+			break
+		}
+	}
+	out := make([]*Expr, len(xs))
+	for i, x := range xs {
+		c, err := coerceInner(items[i], x, target, s)
+		if err != nil {
+			if e, ok := err.(*Error); ok && strings.HasPrefix(e.Msg, "Invalid Predicate: invalid input syntax") {
+				return nil, nil, errAt(items[i], "%s", strings.TrimPrefix(e.Msg, "Invalid Predicate: "))
+			}
+			return xs, nil, nil
+		}
+		if c.Type != nil && !c.Type.Equal(target) && !(c.Type.IsNumeric() && target.IsNumeric()) {
+			return xs, nil, nil
+		}
+		out[i] = c
+	}
+	return out, target, nil
+}
+
 // compatible reports whether values of a and b compare meaningfully: numbers with numbers,
 // otherwise the same kind with compatible elements and identical struct field names.
 func compatible(a, b *types.Type) bool {

@@ -962,7 +962,12 @@ func compileArray(n *ast.ArrayCtor, s *Scope) (*Expr, error) {
 	}
 	et, err := types.CommonType(ts...)
 	if err != nil {
-		return nil, errAt(n, "invalid input syntax for type %s: array elements have incompatible types", typeName(ts[0]))
+		if elems, et, err = coerceToFirst(n.Elems, elems, s); err != nil {
+			return nil, err
+		}
+		if et == nil {
+			return nil, errAt(n, "invalid input syntax for type %s: array elements have incompatible types", typeName(ts[0]))
+		}
 	}
 	if et == nil {
 		if len(n.Elems) == 0 {
@@ -1047,11 +1052,21 @@ func compileMap(n *ast.MapCtor, s *Scope) (*Expr, error) {
 	}
 	kt, err := types.CommonType(kts...)
 	if err != nil {
-		return nil, errAt(n, "invalid map constructor: keys have incompatible types")
+		if keys, kt, err = coerceToFirst(n.Keys, keys, s); err != nil {
+			return nil, err
+		}
+		if kt == nil {
+			return nil, errAt(n, "invalid map constructor: keys have incompatible types")
+		}
 	}
 	vt, err := types.CommonType(vts...)
 	if err != nil {
-		return nil, errAt(n, "invalid map constructor: values have incompatible types")
+		if vals, vt, err = coerceToFirst(n.Vals, vals, s); err != nil {
+			return nil, err
+		}
+		if vt == nil {
+			return nil, errAt(n, "invalid map constructor: values have incompatible types")
+		}
 	}
 	if kt == nil {
 		return nil, errAt(n, "Cannot construct a map with all NULL keys (see https://github.com/confluentinc/ksql/issues/4239). As a workaround, you may cast a NULL key to the desired type.")
