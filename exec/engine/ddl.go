@@ -570,6 +570,8 @@ func (e *Engine) sinkFor(ctx context.Context, s *Session, name string, kind ast.
 	} else if plan.keepsSourceWindow() {
 		// Rows of a windowed source keep their windows through filters and projections.
 		sink.WindowType, sink.WindowSizeMs = left.WindowType, left.WindowSizeMs
+	} else if w := plan.joinedWindow(); w != nil {
+		sink.WindowType, sink.WindowSizeMs = w.WindowType, w.WindowSizeMs
 	}
 	if err := e.setTimestamp(sink, p); err != nil {
 		return nil, err

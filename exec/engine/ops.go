@@ -43,6 +43,9 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 		if p.keepsSourceWindow() {
 			proj.windowed = true
 			proj.session = p.sources[0].src.WindowType == ast.Session
+		} else if w := p.joinedWindow(); w != nil {
+			proj.windowed = true
+			proj.session = w.WindowType == ast.Session
 		}
 		next = proj
 		if p.partition != nil {

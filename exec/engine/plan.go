@@ -279,6 +279,20 @@ func (p *queryPlan) keepsSourceWindow() bool {
 	return p.windowedSource && p.agg == nil && p.partition == nil && p.join == nil
 }
 
+// joinedWindow returns the windowed source whose windows a join of windowed sources keeps
+// in its results (joins of windowed sources are on their keys, windows included), or nil.
+func (p *queryPlan) joinedWindow() *source {
+	if p.join == nil || p.agg != nil || p.partition != nil {
+		return nil
+	}
+	for _, st := range p.join.steps {
+		if st.windowed {
+			return p.sources[0].src
+		}
+	}
+	return nil
+}
+
 func (p *queryPlan) hasQualifier(q string) bool {
 	for _, bs := range p.sources {
 		if strings.EqualFold(bs.alias, q) || strings.EqualFold(bs.src.Name, q) {
