@@ -21,8 +21,10 @@ var registryFormats = []string{"AVRO", "PROTOBUF", "JSON_SR"}
 // formatProp finds FORMAT='X', KEY_FORMAT='X' and VALUE_FORMAT='X' in a statement.
 var formatProp = regexp.MustCompile(`(?i)\b(?:key_|value_)?format\s*=\s*'([A-Za-z_]+)'`)
 
-// testUDF finds calls of functions that only exist in ksqlDB's test jars.
-var testUDF = regexp.MustCompile(`(?i)\b(TEST_UDF|TEST_UDTF|TEST_UDAF|BAD_UDF|WHENCONDITION|WHENRESULT|VAR_ARG|MID_VAR_ARG|MULTI_ARG|OBJ_COL_ARG|GENERIC_VAR_ARG)\s*\(`)
+// testUDF finds calls of functions that only exist in ksqlDB's test jars: the UDFs, UDTFs and
+// UDAFs under ksqldb-engine/src/test (FourArgUdaf, ThrowingUdtf, ...) and TOSTRUCT from the
+// udf-example.jar its tests load.
+var testUDF = regexp.MustCompile(`(?i)\b(TEST_UDF|TEST_UDTF|TEST_UDAF|BAD_UDF|WHENCONDITION|WHENRESULT|VAR_ARG|MID_VAR_ARG|MULTI_ARG|FOUR_ARG|FIVE_ARG|OBJ_COL_ARG|GENERIC_VAR_ARG|THROWING_UDTF|TOSTRUCT)\s*\(`)
 
 // SkipReason returns why c is skipped, or "" when it runs. proto says whether RQTT cases with
 // testPullWithProtoFormat run (their PROTOBUF responses are then checked too).
