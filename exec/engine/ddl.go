@@ -493,6 +493,9 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 	}
 	sink, err := e.sinkFor(ctx, s, n.Name, n.Kind, n.Text, p, qp)
 	if err != nil {
+		if ee, ok := err.(*Error); ok && strings.HasPrefix(ee.Msg, "Key format does not support schema.") && qp.join == nil {
+			ee.Msg += "\nStatement: " + statementText(n, qp)
+		}
 		return nil, err
 	}
 	prefix := "CSAS"
