@@ -61,7 +61,10 @@ type bigOrder struct {
 // bigInput is the orders: order i belongs to customer c(i%100), has amount i%1000 and
 // timestamp base+i ms (so every 10 s window of every customer holds 100 orders). After them
 // comes one sentinel order per partition, of customer "sentinel": once every sentinel shows in
-// a query's output, that query has processed every order (each partition is read in order).
+// the join's output, the join has processed every order (one task reads each partition in
+// order). The windowed CTAS aggregates behind a repartition stage, one task per partition, so
+// its sentinels only show that the sentinels' task is done (crashBigRun then waits for the
+// full count).
 func bigInput(n int) []bigOrder {
 	out := make([]bigOrder, 0, n+bigPartitions)
 	for i := 0; i < n; i++ {
@@ -198,12 +201,27 @@ func crashBigRun(t *testing.T, name string, input []bigOrder, delays []time.Dura
 	res.took = time.Since(began)
 	stage("catching up")
 
-	// The windowed table, scanned by a pull query.
+	// The windowed table, scanned by a pull query. The sentinels' group is aggregated by one
+	// of the CTAS's partition tasks (behind its repartition stage), so seeing them does not
+	// mean the others have caught up: scan until every order is counted (or a minute has
+	// passed; the comparisons then show what is missing or counted twice).
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel2()
-	pres, err := c.queryStream(ctx2, `SELECT customerId, WINDOWSTART, n, total FROM per_window;`, nil)
-	if err != nil || len(pres.errs) > 0 {
-		t.Fatalf("%s: pull scan of PER_WINDOW: %v %v", name, err, pres)
+	var pres *streamResult
+	for {
+		pres, err = c.queryStream(ctx2, `SELECT customerId, WINDOWSTART, n, total FROM per_window;`, nil)
+		if err != nil || len(pres.errs) > 0 {
+			t.Fatalf("%s: pull scan of PER_WINDOW: %v %v", name, err, pres)
+		}
+		counted := 0
+		for _, r := range pres.rows {
+			n, _ := strconv.Atoi(fmt.Sprint(r[2]))
+			counted += n
+		}
+		if counted >= len(input) || ctx2.Err() != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	res.windows = map[string]string{}
 	for _, r := range pres.rows {
