@@ -120,7 +120,7 @@ func (e *Engine) installQuery(ctx context.Context, doc *plan.Query, p *queryPlan
 		e.cat.sources[sink.Name] = sink
 		e.cat.queries[doc.ID] = qi
 		e.cat.order = append(e.cat.order, doc.ID)
-		if err := e.startPartitionedTasks(ctx, qi, p, sink); err != nil {
+		if err := e.startLayout(ctx, qi, p, sink, doc.Tasks); err != nil {
 			e.removeQuery(doc.ID)
 			if hadPrev {
 				e.cat.sources[sink.Name] = prev
@@ -140,6 +140,38 @@ func (e *Engine) installQuery(ctx context.Context, doc *plan.Query, p *queryPlan
 		return fmt.Errorf("plan %s: unknown query kind %q", doc.ID, doc.Kind)
 	}
 	return nil
+}
+
+// startLayout starts a CSAS/CTAS as its plan says it runs. The layout was decided when the
+// query was planned; it is checked, not decided again, so a later release's rules cannot
+// move a running query's state to other stores or topics. Plans that predate the recorded
+// layout ("") are decided now, by the rules the layout was introduced with.
+func (e *Engine) startLayout(ctx context.Context, qi *queryInfo, p *queryPlan, sink *source, layout string) error {
+	if layout == "" {
+		layout = p.taskLayout(sink)
+	}
+	switch layout {
+	case plan.TasksSingle:
+		_, err := e.startTask(ctx, qi, p, sink, true)
+		return err
+	case plan.TasksRepartition:
+		if !p.repartitionable(sink) {
+			return fmt.Errorf("plan %s: a repartition stage needs an aggregation of one stream into a sink of several partitions", qi.ID)
+		}
+		return e.startRepartitioned(ctx, qi, p, sink)
+	case plan.TasksPerPartition:
+		if !p.partitionParallel(sink) && !p.aggPartitionParallel(sink) && !p.joinPartitionParallel(sink) {
+			return fmt.Errorf("plan %s: its inputs and sink are no longer partitioned alike, so it cannot run one task per partition", qi.ID)
+		}
+		for part := 0; part < sink.Partitions; part++ {
+			if _, err := e.startPartitionTask(ctx, qi, p, sink, true, int32(part)); err != nil {
+				stopAll(qi)
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("plan %s: unknown task layout %q", qi.ID, layout)
 }
 
 // noteQueryID keeps generated query ids unique after replay: the counter moves past every

@@ -18,7 +18,22 @@ import (
 
 // planDoc describes a planned persistent query as an execution plan.
 func (p *queryPlan) planDoc(id, kind string, sink *source, config map[string]string) *plan.Query {
-	return &plan.Query{Version: plan.Version, ID: id, Kind: kind, Sink: sourceDoc(sink), Config: config, Root: p.rootStep()}
+	q := &plan.Query{Version: plan.Version, ID: id, Kind: kind, Sink: sourceDoc(sink), Config: config, Root: p.rootStep()}
+	if kind == "CSAS" || kind == "CTAS" {
+		q.Tasks = p.taskLayout(sink)
+	}
+	return q
+}
+
+// taskLayout decides how a CSAS/CTAS runs (see plan.Query.Tasks).
+func (p *queryPlan) taskLayout(sink *source) string {
+	switch {
+	case p.repartitionable(sink):
+		return plan.TasksRepartition
+	case p.partitionParallel(sink) || p.aggPartitionParallel(sink) || p.joinPartitionParallel(sink):
+		return plan.TasksPerPartition
+	}
+	return plan.TasksSingle
 }
 
 func (p *queryPlan) rootStep() plan.Step {

@@ -317,3 +317,82 @@ func TestReplayRejectsUnknownStep(t *testing.T) {
 		t.Fatalf("running queries = %v, want only CSAS_COPY_1", ids)
 	}
 }
+
+// TestPlanRecordsTaskLayout: how a query runs (one task, one per partition, a repartition
+// stage) is decided once and persisted with its plan; a replayed plan whose layout its inputs
+// cannot honour is reported and not started rather than run another way.
+func TestPlanRecordsTaskLayout(t *testing.T) {
+	ctx := context.Background()
+	lg, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	e, err := Open(ctx, Config{Log: lg, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSession()
+	if _, err := e.Execute(ctx, s, `CREATE STREAM s (k STRING KEY, g STRING, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=2);
+		CREATE STREAM one (k STRING KEY, v INT) WITH (kafka_topic='one', value_format='JSON', partitions=1);
+		CREATE TABLE by_key AS SELECT k, COUNT(*) AS n FROM s GROUP BY k;
+		CREATE TABLE by_g AS SELECT g, COUNT(*) AS n FROM s GROUP BY g;
+		CREATE TABLE single AS SELECT k, COUNT(*) AS n FROM one GROUP BY k;`); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := lg.Read(ctx, CommandTopic, 0, 0, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	layouts := map[string]string{}
+	var cmds []string
+	for _, r := range recs {
+		var c command
+		if err := json.Unmarshal(r.Value, &c); err != nil {
+			t.Fatal(err)
+		}
+		text := string(r.Value)
+		if c.Query != nil {
+			layouts[c.Query.ID] = c.Query.Tasks
+			if c.Query.ID == "CTAS_BY_KEY_0" {
+				text = strings.Replace(text, `"tasks":"perPartition"`, `"tasks":"repartition"`, 1)
+			}
+		}
+		cmds = append(cmds, text)
+	}
+	want := map[string]string{"CTAS_BY_KEY_0": plan.TasksPerPartition, "CTAS_BY_G_1": plan.TasksRepartition, "CTAS_SINGLE_2": plan.TasksSingle}
+	for id, l := range want {
+		if layouts[id] != l {
+			t.Errorf("%s recorded layout %q, want %q", id, layouts[id], l)
+		}
+	}
+	lg2, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg2.Close()
+	if _, err := writeCommands(ctx, lg2, strings.Join(cmds, "\n")); err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	e2, err := Open(ctx, Config{Log: lg2, Deterministic: true, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if len(logged) != 1 || !strings.Contains(logged[0], "CTAS_BY_KEY_0") || !strings.Contains(logged[0], "repartition stage") {
+		t.Fatalf("logged %q, want one message refusing CTAS_BY_KEY_0's layout", logged)
+	}
+	res, err := e2.Execute(ctx, s, "SHOW QUERIES;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, row := range res[0].Rows {
+		ids = append(ids, fmt.Sprint(row[0]))
+	}
+	if strings.Join(ids, ",") != "CTAS_BY_G_1,CTAS_SINGLE_2" {
+		t.Fatalf("running queries = %v", ids)
+	}
+}

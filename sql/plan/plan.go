@@ -31,8 +31,21 @@ type Query struct {
 	// Config holds the session and server properties expressions compile with (function
 	// settings such as ksql.functions.*), as they were when the query was planned.
 	Config map[string]string `json:"config,omitempty"`
-	Root   Step              `json:"-"`
+	// Tasks is how the query runs: one task over every input partition (TasksSingle), one
+	// task per partition (TasksPerPartition), or a repartition stage feeding one aggregation
+	// task per partition (TasksRepartition). Its state stores and internal topics are laid
+	// out accordingly, so the choice is part of what a running query is. Empty in plans
+	// written before it was recorded: the engine then decides as it did then.
+	Tasks string `json:"tasks,omitempty"`
+	Root  Step   `json:"-"`
 }
+
+// Task layouts of a persistent query.
+const (
+	TasksSingle       = "single"
+	TasksPerPartition = "perPartition"
+	TasksRepartition  = "repartition"
+)
 
 // Source is a stream or table as the planner saw it: the DDL decision of a CREATE and the
 // snapshot of every input a query reads.
