@@ -100,7 +100,8 @@ func TestStatementsDDLFormats(t *testing.T) {
 		INSERT INTO users (uid, name, age) VALUES ('u1', 'Ann', 30);
 		INSERT INTO counts (k, n) VALUES ('a', 5);`)
 	lines := s.printLines(`PRINT 'clicks' FROM BEGINNING LIMIT 1;`)
-	if len(lines) != 1 || !regexp.MustCompile(`^rowtime: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3} UTC, key: ann, value: /a,7, partition: [0-2]$`).MatchString(lines[0]) {
+	// CSV quotes a record's first field when it does not start with a letter or digit.
+	if len(lines) != 1 || !regexp.MustCompile(`^rowtime: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{3} UTC, key: ann, value: "/a",7, partition: [0-2]$`).MatchString(lines[0]) {
 		t.Errorf("PRINT clicks: %q", lines)
 	}
 	lines = s.printLines(`PRINT 'users' FROM BEGINNING LIMIT 1;`)
