@@ -144,11 +144,15 @@ func (e *Engine) installQuery(ctx context.Context, doc *plan.Query, p *queryPlan
 
 // startLayout starts a CSAS/CTAS as its plan says it runs. The layout was decided when the
 // query was planned; it is checked, not decided again, so a later release's rules cannot
-// move a running query's state to other stores or topics. Plans that predate the recorded
-// layout ("") are decided now, by the rules the layout was introduced with.
+// move a running query's state to other stores or topics. Commands that predate the recorded
+// layout ("") keep running as one task when that task's store holds committed offsets (they
+// ran as one task before); otherwise they are decided now.
 func (e *Engine) startLayout(ctx context.Context, qi *queryInfo, p *queryPlan, sink *source, layout string) error {
 	if layout == "" {
 		layout = p.taskLayout(sink)
+		if layout != plan.TasksSingle && e.ranAsOneTask(qi.ID) {
+			layout = plan.TasksSingle
+		}
 	}
 	switch layout {
 	case plan.TasksSingle:
@@ -172,6 +176,17 @@ func (e *Engine) startLayout(ctx context.Context, qi *queryInfo, p *queryPlan, s
 		return nil
 	}
 	return fmt.Errorf("plan %s: unknown task layout %q", qi.ID, layout)
+}
+
+// ranAsOneTask reports whether the single-task store of a query holds committed offsets.
+func (e *Engine) ranAsOneTask(queryID string) bool {
+	st, err := e.states.Open(queryID)
+	if err != nil {
+		return false
+	}
+	defer st.Close()
+	offs, err := st.Offsets()
+	return err == nil && len(offs) > 0
 }
 
 // noteQueryID keeps generated query ids unique after replay: the counter moves past every

@@ -512,6 +512,10 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 	if err != nil {
 		return nil, err
 	}
+	if e.replaying {
+		// A statement persisted as text by an older release: its layout was never recorded.
+		doc.Tasks = ""
+	}
 	if err := e.appendPlanned(ctx, command{SQL: n.Text, Query: doc}); err != nil {
 		return nil, err
 	}

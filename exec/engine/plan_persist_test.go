@@ -15,6 +15,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/sluicedb/sluice/sql/plan"
+	"github.com/sluicedb/sluice/state/badger"
 	"github.com/sluicedb/sluice/storage"
 	"github.com/sluicedb/sluice/storage/embedded"
 )
@@ -394,5 +395,55 @@ func TestPlanRecordsTaskLayout(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "CTAS_BY_G_1,CTAS_SINGLE_2" {
 		t.Fatalf("running queries = %v", ids)
+	}
+}
+
+// TestTextCommandKeepsOneTaskLayout: a CTAS persisted as statement text by an older release,
+// which ran it as one task, keeps running as one task on its existing store rather than
+// restarting per partition with empty stores.
+func TestTextCommandKeepsOneTaskLayout(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	mgr, err := badger.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := mgr.Open("CTAS_BY_KEY_0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Put("agg", []byte("k"), []byte("v"))
+	if err := st.Commit(map[string]int64{"in:s/0": 1, "in:s/1": 0}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	lg, err := embedded.Open(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	if _, err := writeCommands(ctx, lg, `{"v":1,"sql":"CREATE STREAM s (k STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=2);"}
+		{"v":1,"sql":"CREATE TABLE by_key AS SELECT k, COUNT(*) AS n FROM s GROUP BY k;"}`); err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{"s", "BY_KEY"} {
+		if err := lg.CreateTopic(ctx, topic, storage.TopicConfig{Partitions: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := Open(ctx, Config{Log: lg, State: mgr, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Close() }()
+	q := e.cat.queries["CTAS_BY_KEY_0"]
+	if q == nil {
+		t.Fatal("CTAS_BY_KEY_0 is not running")
+	}
+	if n := len(q.allTasks()); n != 1 {
+		t.Fatalf("the query runs as %d tasks, want the one task it ran as", n)
+	}
+	if q.task.only != -1 {
+		t.Fatalf("the task owns partition %d, want all", q.task.only)
 	}
 }
