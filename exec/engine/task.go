@@ -94,28 +94,6 @@ func (e *Engine) startTask(ctx context.Context, qi *queryInfo, plan *queryPlan, 
 	return e.startPartitionTask(ctx, qi, plan, sink, exclusive, -1)
 }
 
-// startPartitionedTasks runs a query as one task per partition when that is safe
-// (task_partitions.go): each task then reads one source partition (or, behind a repartition
-// stage, the records routed to it) and writes the same partition of the sink, so it is that
-// partition's only writer and exactly-once recovery stays per partition. Other queries run as
-// one task over every input partition.
-func (e *Engine) startPartitionedTasks(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
-	if plan.repartitionable(sink) {
-		return e.startRepartitioned(ctx, qi, plan, sink)
-	}
-	if !plan.partitionParallel(sink) && !plan.aggPartitionParallel(sink) && !plan.joinPartitionParallel(sink) {
-		_, err := e.startTask(ctx, qi, plan, sink, true)
-		return err
-	}
-	for p := 0; p < sink.Partitions; p++ {
-		if _, err := e.startPartitionTask(ctx, qi, plan, sink, true, int32(p)); err != nil {
-			stopAll(qi)
-			return err
-		}
-	}
-	return nil
-}
-
 // stopAll stops the tasks already started for a query whose start failed.
 func stopAll(qi *queryInfo) {
 	for _, t := range qi.allTasks() {
