@@ -44,6 +44,7 @@ var (
 	cpuprofile = flag.String("cpuprofile", "", "with -scenario: write a CPU profile of the scenario to this file")
 	memprofile = flag.String("memprofile", "", "with -scenario: write a heap profile (allocations and in-use memory) when the scenario ends, before the engine closes")
 	commitMs   = flag.Int("commit-ms", 0, "ksql.streams.commit.interval.ms for the engine (0: the engine's default)")
+	memtableMB = flag.Int("memtable-mb", 0, "Badger memtable size in MiB (0: the state store's default)")
 )
 
 func main() {
@@ -115,7 +116,11 @@ func open(ctx context.Context) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := badger.Open(filepath.Join(dir, "state"))
+	var opts []badger.Option
+	if *memtableMB > 0 {
+		opts = append(opts, badger.WithMemTableSize(int64(*memtableMB)<<20))
+	}
+	st, err := badger.Open(filepath.Join(dir, "state"), opts...)
 	if err != nil {
 		return nil, err
 	}
