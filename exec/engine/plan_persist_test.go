@@ -191,67 +191,99 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// TestReplayBuildsFromPlanNotText: the statement text of a persisted query is for display
-// only. Replaying a log whose CSAS text no longer even parses still runs the query.
-func TestReplayBuildsFromPlanNotText(t *testing.T) {
+// commandLog runs statements on a fresh deterministic engine and returns the command log
+// it wrote, one JSON command per entry.
+func commandLog(t *testing.T, statements string) []string {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	lg, err := embedded.Open(dir)
+	lg, err := embedded.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer lg.Close()
 	e, err := Open(ctx, Config{Log: lg, Deterministic: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewSession()
-	if _, err := e.Execute(ctx, s, `CREATE STREAM s (id STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
-		CREATE STREAM big AS SELECT id, v * 10 AS v10 FROM s WHERE v > 1;`); err != nil {
+	defer e.Close()
+	if _, err := e.Execute(ctx, NewSession(), statements); err != nil {
 		t.Fatal(err)
 	}
-	var cmds []string
-	recs, err := lg.Read(ctx, CommandTopic, 0, 0, 100, 0)
+	recs, err := lg.Read(ctx, CommandTopic, 0, 0, 1000, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var cmds []string
 	for _, r := range recs {
+		cmds = append(cmds, string(r.Value))
+	}
+	return cmds
+}
+
+// replayLog opens a deterministic engine on a fresh log holding cmds and returns it with
+// what it logged while replaying them.
+func replayLog(t *testing.T, cmds []string) (*Engine, []string) {
+	t.Helper()
+	ctx := context.Background()
+	lg, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close() })
+	if _, err := writeCommands(ctx, lg, strings.Join(cmds, "\n")); err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	e, err := Open(ctx, Config{Log: lg, Deterministic: true, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, logged
+}
+
+// runningQueries lists the ids SHOW QUERIES reports.
+func runningQueries(t *testing.T, e *Engine) string {
+	t.Helper()
+	res, err := e.Execute(context.Background(), NewSession(), "SHOW QUERIES;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, row := range res[0].Rows {
+		ids = append(ids, fmt.Sprint(row[0]))
+	}
+	return strings.Join(ids, ",")
+}
+
+// TestReplayBuildsFromPlanNotText: the statement text of a persisted query is for display
+// only. Replaying a log whose CSAS text no longer even parses still runs the query.
+func TestReplayBuildsFromPlanNotText(t *testing.T) {
+	ctx := context.Background()
+	cmds := commandLog(t, `CREATE STREAM s (id STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+		CREATE STREAM big AS SELECT id, v * 10 AS v10 FROM s WHERE v > 1;`)
+	for i, text := range cmds {
 		var c map[string]any
-		if err := json.Unmarshal(r.Value, &c); err != nil {
+		if err := json.Unmarshal([]byte(text), &c); err != nil {
 			t.Fatal(err)
 		}
 		if c["query"] != nil {
 			c["sql"] = "this text is not SQL"
 		}
 		b, _ := json.Marshal(c)
-		cmds = append(cmds, string(b))
+		cmds[i] = string(b)
 	}
-	e.Close()
-	lg.Close()
-
-	lg2, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg2.Close()
-	if _, err := writeCommands(ctx, lg2, strings.Join(cmds, "\n")); err != nil {
-		t.Fatal(err)
-	}
-	var logged []string
-	e2, err := Open(ctx, Config{Log: lg2, Deterministic: true, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
+	e, logged := replayLog(t, cmds)
 	if len(logged) > 0 {
 		t.Fatalf("replay logged %q", logged)
 	}
-	if _, err := e2.Execute(ctx, s, `INSERT INTO s (id, v) VALUES ('a', 1); INSERT INTO s (id, v) VALUES ('b', 2);`); err != nil {
+	if _, err := e.Execute(ctx, NewSession(), `INSERT INTO s (id, v) VALUES ('a', 1); INSERT INTO s (id, v) VALUES ('b', 2);`); err != nil {
 		t.Fatal(err)
 	}
-	if err := e2.Quiesce(ctx); err != nil {
+	if err := e.Quiesce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	out, err := e2.ReadLogical(ctx, "BIG")
+	out, err := e.ReadLogical(ctx, "BIG")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,57 +296,17 @@ func TestReplayBuildsFromPlanNotText(t *testing.T) {
 // release) is reported and its query is not started, rather than run with another meaning;
 // the rest of the catalog still loads.
 func TestReplayRejectsUnknownStep(t *testing.T) {
-	ctx := context.Background()
-	lg, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
-	e, err := Open(ctx, Config{Log: lg, Deterministic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSession()
-	if _, err := e.Execute(ctx, s, `CREATE STREAM s (id STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+	cmds := commandLog(t, `CREATE STREAM s (id STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
 		CREATE STREAM big AS SELECT id, v FROM s WHERE v > 1;
-		CREATE STREAM copy AS SELECT id, v FROM s;`); err != nil {
-		t.Fatal(err)
+		CREATE STREAM copy AS SELECT id, v FROM s;`)
+	for i := range cmds {
+		cmds[i] = strings.Replace(cmds[i], `"@type":"filterV1"`, `"@type":"filterV9"`, 1)
 	}
-	recs, err := lg.Read(ctx, CommandTopic, 0, 0, 100, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Close()
-	var cmds []string
-	for _, r := range recs {
-		cmds = append(cmds, strings.Replace(string(r.Value), `"@type":"filterV1"`, `"@type":"filterV9"`, 1))
-	}
-	lg2, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg2.Close()
-	if _, err := writeCommands(ctx, lg2, strings.Join(cmds, "\n")); err != nil {
-		t.Fatal(err)
-	}
-	var logged []string
-	e2, err := Open(ctx, Config{Log: lg2, Deterministic: true, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
+	e, logged := replayLog(t, cmds)
 	if len(logged) != 1 || !strings.Contains(logged[0], `unknown plan step "filterV9"`) {
 		t.Fatalf("logged %q, want one unknown-step message", logged)
 	}
-	res, err := e2.Execute(ctx, s, "SHOW QUERIES;")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, row := range res[0].Rows {
-		ids = append(ids, fmt.Sprint(row[0]))
-	}
-	if strings.Join(ids, ",") != "CSAS_COPY_1" {
+	if ids := runningQueries(t, e); ids != "CSAS_COPY_1" {
 		t.Fatalf("running queries = %v, want only CSAS_COPY_1", ids)
 	}
 }
@@ -323,44 +315,23 @@ func TestReplayRejectsUnknownStep(t *testing.T) {
 // stage) is decided once and persisted with its plan; a replayed plan whose layout its inputs
 // cannot honour is reported and not started rather than run another way.
 func TestPlanRecordsTaskLayout(t *testing.T) {
-	ctx := context.Background()
-	lg, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
-	e, err := Open(ctx, Config{Log: lg, Deterministic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewSession()
-	if _, err := e.Execute(ctx, s, `CREATE STREAM s (k STRING KEY, g STRING, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=2);
+	cmds := commandLog(t, `CREATE STREAM s (k STRING KEY, g STRING, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=2);
 		CREATE STREAM one (k STRING KEY, v INT) WITH (kafka_topic='one', value_format='JSON', partitions=1);
 		CREATE TABLE by_key AS SELECT k, COUNT(*) AS n FROM s GROUP BY k;
 		CREATE TABLE by_g AS SELECT g, COUNT(*) AS n FROM s GROUP BY g;
-		CREATE TABLE single AS SELECT k, COUNT(*) AS n FROM one GROUP BY k;`); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := lg.Read(ctx, CommandTopic, 0, 0, 100, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Close()
+		CREATE TABLE single AS SELECT k, COUNT(*) AS n FROM one GROUP BY k;`)
 	layouts := map[string]string{}
-	var cmds []string
-	for _, r := range recs {
+	for i, text := range cmds {
 		var c command
-		if err := json.Unmarshal(r.Value, &c); err != nil {
+		if err := json.Unmarshal([]byte(text), &c); err != nil {
 			t.Fatal(err)
 		}
-		text := string(r.Value)
 		if c.Query != nil {
 			layouts[c.Query.ID] = c.Query.Tasks
 			if c.Query.ID == "CTAS_BY_KEY_0" {
-				text = strings.Replace(text, `"tasks":"perPartition"`, `"tasks":"repartition"`, 1)
+				cmds[i] = strings.Replace(text, `"tasks":"perPartition"`, `"tasks":"repartition"`, 1)
 			}
 		}
-		cmds = append(cmds, text)
 	}
 	want := map[string]string{"CTAS_BY_KEY_0": plan.TasksPerPartition, "CTAS_BY_G_1": plan.TasksRepartition, "CTAS_SINGLE_2": plan.TasksSingle}
 	for id, l := range want {
@@ -368,32 +339,11 @@ func TestPlanRecordsTaskLayout(t *testing.T) {
 			t.Errorf("%s recorded layout %q, want %q", id, layouts[id], l)
 		}
 	}
-	lg2, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg2.Close()
-	if _, err := writeCommands(ctx, lg2, strings.Join(cmds, "\n")); err != nil {
-		t.Fatal(err)
-	}
-	var logged []string
-	e2, err := Open(ctx, Config{Log: lg2, Deterministic: true, Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
+	e, logged := replayLog(t, cmds)
 	if len(logged) != 1 || !strings.Contains(logged[0], "CTAS_BY_KEY_0") || !strings.Contains(logged[0], "repartition stage") {
 		t.Fatalf("logged %q, want one message refusing CTAS_BY_KEY_0's layout", logged)
 	}
-	res, err := e2.Execute(ctx, s, "SHOW QUERIES;")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, row := range res[0].Rows {
-		ids = append(ids, fmt.Sprint(row[0]))
-	}
-	if strings.Join(ids, ",") != "CTAS_BY_G_1,CTAS_SINGLE_2" {
+	if ids := runningQueries(t, e); ids != "CTAS_BY_G_1,CTAS_SINGLE_2" {
 		t.Fatalf("running queries = %v", ids)
 	}
 }

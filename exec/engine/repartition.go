@@ -130,13 +130,7 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 			continue
 		}
 		in := &taskInput{topic: src.Topic, partition: p.Partition, entry: pl.entry[0]}
-		if off, ok := committed[in.id()]; ok {
-			in.offset = off
-		} else if e.offsetReset(plan) == "latest" {
-			in.offset = p.EndOffset
-		} else {
-			in.offset = p.StartOffset
-		}
+		e.resumeAt(in, p, committed, plan)
 		t.inputs = append(t.inputs, in)
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {

@@ -126,13 +126,7 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 				continue
 			}
 			in := &taskInput{topic: bs.src.Topic, partition: p.Partition, entry: pl.entry[i]}
-			if off, ok := committed[in.id()]; ok {
-				in.offset = off
-			} else if e.offsetReset(plan) == "latest" {
-				in.offset = p.EndOffset
-			} else {
-				in.offset = p.StartOffset
-			}
+			e.resumeAt(in, p, committed, plan)
 			t.inputs = append(t.inputs, in)
 		}
 	}
@@ -141,6 +135,19 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 	}
 	e.launch(qi, t)
 	return t, nil
+}
+
+// resumeAt sets where an input starts reading: its committed offset, else the end or the
+// start of partition p as auto.offset.reset says.
+func (e *Engine) resumeAt(in *taskInput, p storage.PartitionInfo, committed map[string]int64, plan *queryPlan) {
+	switch off, ok := committed[in.id()]; {
+	case ok:
+		in.offset = off
+	case e.offsetReset(plan) == "latest":
+		in.offset = p.EndOffset
+	default:
+		in.offset = p.StartOffset
+	}
 }
 
 // newTask opens the task's state store (one per partition for partitioned queries) and sets up
