@@ -205,7 +205,7 @@ func (c *conn) scramAuth() error {
 	c.send(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{"SCRAM-SHA-256"}})
 	c.flush()
 	_ = c.be.SetAuthType(pgproto3.AuthTypeSASL)
-	msg, err := c.be.Receive()
+	msg, err := c.receive()
 	if err != nil {
 		return errConnGone
 	}
@@ -221,7 +221,7 @@ func (c *conn) scramAuth() error {
 	c.send(&pgproto3.AuthenticationSASLContinue{Data: []byte(out)})
 	c.flush()
 	_ = c.be.SetAuthType(pgproto3.AuthTypeSASLContinue)
-	msg, err = c.be.Receive()
+	msg, err = c.receive()
 	if err != nil {
 		return errConnGone
 	}
@@ -239,13 +239,25 @@ func (c *conn) scramAuth() error {
 	return c.err
 }
 
+// receive is Backend.Receive, with a decoder panic on a malformed message (pgproto3 panics on
+// some, such as a Query whose body is empty) turned into an error: one broken client must not
+// stop the server.
+func (c *conn) receive() (msg pgproto3.FrontendMessage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg, err = nil, fmt.Errorf("malformed message: %v", r)
+		}
+	}()
+	return c.be.Receive()
+}
+
 // readLoop owns Receive. pgproto3 reuses message structs ("flyweights"), so each message is
 // deep-copied before it crosses the channel. On EOF, a read error or Terminate it closes
 // c.gone, which is how a streaming statement notices a vanished client without writing.
 func (c *conn) readLoop() {
 	defer close(c.gone)
 	for {
-		msg, err := c.be.Receive()
+		msg, err := c.receive()
 		if err != nil {
 			select {
 			case c.in <- inMsg{err: err}:
