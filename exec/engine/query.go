@@ -199,23 +199,25 @@ func (e *Engine) pushQuery(ctx context.Context, s *Session, n *ast.Select) (*Cur
 						}
 						return
 					}
-					procMu.Lock()
-					for i := range recs {
-						if qctx.Err() != nil {
-							break
-						}
-						if err := in.entry(&recs[i]); err != nil {
-							if errors.Is(err, errLimit) || qctx.Err() != nil {
+					if !processPush(&procMu, func() {
+						for i := range recs {
+							if qctx.Err() != nil {
 								break
 							}
-							e.processingLog(id, err, &recs[i])
+							if err := in.entry(&recs[i]); err != nil {
+								if errors.Is(err, errLimit) || qctx.Err() != nil {
+									break
+								}
+								e.processingLog(id, err, &recs[i])
+							}
+							in.offset = recs[i].Offset + 1
 						}
-						in.offset = recs[i].Offset + 1
+						for _, p := range pl.puncts {
+							_ = p.tick(pl.streamTime)
+						}
+					}, fail) {
+						return
 					}
-					for _, p := range pl.puncts {
-						_ = p.tick(pl.streamTime)
-					}
-					procMu.Unlock()
 				}
 			}(in)
 		}
@@ -732,4 +734,19 @@ func printable(b []byte) string {
 		return string(b)
 	}
 	return fmt.Sprintf("%x", b)
+}
+
+// processPush runs one batch of a push query under mu. A panic (a bug behind this query) ends
+// the query with an internal error instead of the server; it reports whether to go on.
+func processPush(mu *sync.Mutex, batch func(), fail func(error)) (ok bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			fail(fmt.Errorf("internal error: %v", r))
+			ok = false
+		}
+	}()
+	batch()
+	return true
 }

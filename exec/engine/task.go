@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -373,7 +374,14 @@ func (t *task) recordError(err error, rec *storage.Record) {
 }
 
 // process feeds a batch of one input through the pipeline.
-func (t *task) process(in *taskInput, recs []storage.Record) error {
+func (t *task) process(in *taskInput, recs []storage.Record) (err error) {
+	// A panic is a bug behind this query (an operator or function on input it did not
+	// expect): the query fails, as ksqlDB's would enter ERROR, and the server keeps running.
+	defer func() {
+		if r := recover(); r != nil {
+			err = &fatalError{fmt.Errorf("internal error: %v\n%s", r, debug.Stack())}
+		}
+	}()
 	for i := range recs {
 		if err := in.entry(&recs[i]); err != nil {
 			var fatal *fatalError

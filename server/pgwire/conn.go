@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"reflect"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -327,7 +328,7 @@ func (c *conn) run() {
 		if _, ok := im.msg.(*pgproto3.Terminate); ok {
 			return
 		}
-		if err := c.handle(im.msg); err != nil {
+		if err := c.safeHandle(im.msg); err != nil {
 			if errors.Is(err, errConnGone) {
 				select {
 				case <-c.srv.closing:
@@ -340,6 +341,19 @@ func (c *conn) run() {
 			return
 		}
 	}
+}
+
+// safeHandle is handle with a panic (a bug behind one statement) turned into an internal error
+// for this client, which is then disconnected: the server and its other sessions keep running.
+func (c *conn) safeHandle(msg pgproto3.FrontendMessage) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.logf("pgwire: pid %d: internal error: %v\n%s", c.pid, r, debug.Stack())
+			c.fatal(codeInternal, fmt.Sprintf("internal error: %v", r))
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return c.handle(msg)
 }
 
 func isEOF(err error) bool {

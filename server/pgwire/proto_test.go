@@ -350,3 +350,20 @@ func TestServerCloseTerminatesSessions(t *testing.T) {
 	}
 	waitFor(t, "push query closed", func() bool { return b.open.Load() == 0 })
 }
+
+// TestProtoBackendPanic: a panic behind one statement ends that client's connection with an
+// internal error; the server and other sessions keep running.
+func TestProtoBackendPanic(t *testing.T) {
+	srv, _ := startTest(t, pgwire.Config{})
+	r := dialRaw(t, srv.Addr)
+	r.startup()
+	r.send(&pgproto3.Query{String: "CREATE STREAM s PANIC_NOW"})
+	out := r.until("ErrorResponse")
+	if !strings.Contains(out, "ErrorResponse FATAL XX000 internal error: a backend bug") {
+		t.Fatalf("after a backend panic: %s", out)
+	}
+	other := dialRaw(t, srv.Addr)
+	other.startup()
+	other.send(&pgproto3.Query{String: "SELECT 1 AS one"})
+	expect(t, other.until("ReadyForQuery"), "RowDescription one:23:0\nDataRow \"1\"\nCommandComplete SELECT 1\nReadyForQuery I")
+}

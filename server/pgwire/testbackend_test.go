@@ -125,6 +125,9 @@ func (b *testBackend) Execute(ctx context.Context, s *engine.Session, text strin
 	if err := boom(text); err != nil {
 		return nil, err
 	}
+	if strings.Contains(text, "PANIC_NOW") {
+		panic("a backend bug")
+	}
 	up := strings.ToUpper(strings.TrimSpace(text))
 	switch {
 	case strings.HasPrefix(up, "CREATE STREAM"):
