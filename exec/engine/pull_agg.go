@@ -16,7 +16,7 @@ import (
 func pullFromAggregate(t *task, src *source, where ast.Expr, r state.Reader, visit func(row []any, ts, ws, we int64) bool) error {
 	an := t.pl.agg
 	a := an.a
-	proj := &projectNode{p: t.plan, table: true}
+	proj := &projectNode{p: t.plan, table: true, having: a.having}
 	var out *outRec
 	proj.emit = func(o *outRec) error {
 		out = o

@@ -9,6 +9,8 @@ import (
 
 	"github.com/sluicedb/sluice/exec/eval"
 	"github.com/sluicedb/sluice/exec/serde"
+	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/storage"
 )
 
@@ -29,15 +31,29 @@ import (
 // Where output cannot be cut (Kafka), a restarted writer writes its uncommitted records again;
 // readers skip them by their source offset (repartSeen), so aggregates stay exactly once.
 
-// repartitionable reports whether an aggregation runs behind a repartition stage: a stream
+// repartitionable reports whether an aggregation runs behind a repartition stage: an
 // aggregation not grouped by the source's key whose sink has several partitions. (With one
-// sink partition there is one aggregation task anyway.) Table sources, whose updates retract
-// from one group and add to another, run as one task.
+// sink partition there is one aggregation task anyway.) For a table source the writers send
+// changes, as Kafka Streams' KTable group-by does: an update that moves a row to another group
+// is a retraction for the old group's partition and an addition for the new one's.
 func (p *queryPlan) repartitionable(sink *source) bool {
-	if p.agg == nil || p.join != nil || p.partition != nil || p.tableSource || len(p.sources) != 1 || p.groupsBySourceKey() {
+	if p.agg == nil || p.join != nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
 		return false
 	}
-	return sink.Partitions > 1 && !p.sources[0].src.windowed()
+	src := p.sources[0].src
+	if p.tableSource && hasHeaderColumns(src) {
+		return false // changes carry value columns only
+	}
+	return sink.Partitions > 1 && !src.windowed()
+}
+
+func hasHeaderColumns(s *source) bool {
+	for _, c := range s.Schema.Columns {
+		if c.Namespace == types.HeaderColumn {
+			return true
+		}
+	}
+	return false
 }
 
 // repartitionTopic names a query's repartition topic after the query, like ksqlDB's
@@ -107,8 +123,15 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 	}
 	rn := &repartNode{t: t, groups: plan.agg.groups, kc: kc, base: lo, n: nOut, group: make([]any, len(plan.agg.groups))}
 	var next node = rn
+	if plan.tableSource {
+		_, vc, err := plan.sources[0].src.codecs()
+		if err != nil {
+			return nil, err
+		}
+		next = &repartChangeNode{rn: rn, vc: vc, nk: len(plan.sources[0].src.keyCols())}
+	}
 	if plan.where != nil {
-		next = &filterNode{cond: plan.where, next: next}
+		next = &filterNode{cond: plan.where, next: next, table: plan.tableSource, aggregates: true}
 	}
 	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
 	inner, err := pl.sourceEntry(plan.sources[0], 0, next)
@@ -153,6 +176,20 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 	}
 	t.pl = pl
 	pl.agg.shards = sink.Partitions
+	var changes *repartChangeReader
+	if plan.tableSource {
+		// Records are table changes (repartChangeNode): decode them as rows, without
+		// materializing the table again, and hand them to the aggregation as retractions
+		// and additions.
+		bs := *plan.sources[0]
+		asRows := *bs.src
+		asRows.Kind, asRows.keyCodec, asRows.valCodec = ast.Stream, nil, nil
+		bs.src = &asRows
+		changes = &repartChangeReader{agg: pl.agg}
+		if pl.entry[0], err = pl.sourceEntry(&bs, 0, changes); err != nil {
+			return err
+		}
+	}
 	t.ownCache()
 	info, err := e.log.DescribeTopic(ctx, topic)
 	if err != nil {
@@ -170,6 +207,9 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 		}
 		seen = append(seen, rs)
 		in.entry = rs.entry(topic, pl.entry[0])
+		if changes != nil {
+			in.entry = rs.entry(topic, changes.entry(pl.entry[0]))
+		}
 		if off, ok := committed[in.id()]; ok {
 			in.offset = off
 		} else {
@@ -255,6 +295,147 @@ func (n *repartNode) push(c *change) error {
 	n.t.out = append(n.t.out, storage.Record{Key: cur.Key, Value: val, Timestamp: cur.Timestamp, Headers: cur.Headers,
 		Partition: n.base + storage.PartitionFor(kb, n.n)})
 	return nil
+}
+
+// A table change in a repartition record: after the header, a flag byte (changeOld and/or
+// changeNew), then with changeOld the old row's value length (4 bytes) and value, then with
+// changeNew the new row's value. Values are encoded with the source's value format.
+const (
+	changeOld = 1
+	changeNew = 2
+)
+
+// repartChangeNode routes a table source's change to the aggregation partitions of its groups:
+// one record when the old and new rows share a partition, a retraction and an addition when
+// the row moves.
+type repartChangeNode struct {
+	rn *repartNode
+	vc serde.Codec
+	nk int
+}
+
+func (n *repartChangeNode) push(c *change) error {
+	rn := n.rn
+	if rn.cur == nil {
+		return nil
+	}
+	oldP, oldOK := n.partitionOf(c.old)
+	newP, newOK := n.partitionOf(c.new)
+	switch {
+	case oldOK && newOK && oldP == newP:
+		return n.send(oldP, c.old, c.new)
+	default:
+		if oldOK {
+			if err := n.send(oldP, c.old, nil); err != nil {
+				return err
+			}
+		}
+		if newOK {
+			return n.send(newP, nil, c.new)
+		}
+	}
+	return nil
+}
+
+// partitionOf is the aggregation partition of r's group; false for no row or a NULL group.
+func (n *repartChangeNode) partitionOf(r *eval.Rec) (int32, bool) {
+	if r == nil {
+		return 0, false
+	}
+	rn := n.rn
+	for i, x := range rn.groups {
+		v, err := x.Eval(r)
+		if err != nil || v == nil {
+			return 0, false
+		}
+		rn.group[i] = v
+	}
+	kb, err := rn.kc.Encode(rn.group)
+	if err != nil {
+		return 0, false
+	}
+	return rn.base + storage.PartitionFor(kb, rn.n), true
+}
+
+func (n *repartChangeNode) send(p int32, old, new *eval.Rec) error {
+	cur := n.rn.cur
+	val := make([]byte, repartHeader+1, repartHeader+64)
+	binary.BigEndian.PutUint32(val, uint32(cur.Partition))
+	binary.BigEndian.PutUint64(val[4:], uint64(cur.Offset))
+	if old != nil {
+		b, err := n.vc.Encode(old.Vals[n.nk:])
+		if err != nil {
+			return err
+		}
+		val[repartHeader] |= changeOld
+		val = binary.BigEndian.AppendUint32(val, uint32(len(b)))
+		val = append(val, b...)
+	}
+	if new != nil {
+		b, err := n.vc.Encode(new.Vals[n.nk:])
+		if err != nil {
+			return err
+		}
+		val[repartHeader] |= changeNew
+		val = append(val, b...)
+	}
+	n.rn.t.out = append(n.rn.t.out, storage.Record{Key: cur.Key, Value: val, Timestamp: cur.Timestamp, Partition: p})
+	return nil
+}
+
+// repartChangeReader turns the rows decoded from a table change back into one change for the
+// aggregation: the old row, the new row, or both.
+type repartChangeReader struct {
+	agg  *aggNode
+	mode byte // what the row being decoded is: changeOld or changeNew
+	old  *eval.Rec
+}
+
+// entry splits a change record (its repartition header already removed) into the old and new
+// rows' values and decodes each with decodeRow, which pushes the row to push below.
+func (cr *repartChangeReader) entry(decodeRow func(*storage.Record) error) func(*storage.Record) error {
+	return func(rec *storage.Record) error {
+		if len(rec.Value) < 1 {
+			return fmt.Errorf("corrupt table change at %d", rec.Offset)
+		}
+		flag, body := rec.Value[0], rec.Value[1:]
+		cr.old = nil
+		if flag&changeOld != 0 {
+			if len(body) < 4 || int(binary.BigEndian.Uint32(body)) > len(body)-4 {
+				return fmt.Errorf("corrupt table change at %d", rec.Offset)
+			}
+			n := binary.BigEndian.Uint32(body)
+			r := *rec
+			r.Value = body[4 : 4+n]
+			cr.mode = changeOld
+			if err := decodeRow(&r); err != nil {
+				return err
+			}
+			body = body[4+n:]
+		}
+		if flag&changeNew != 0 {
+			r := *rec
+			r.Value = body
+			cr.mode = changeNew
+			return decodeRow(&r)
+		}
+		if cr.old != nil {
+			old := cr.old
+			cr.old = nil
+			return cr.agg.push(&change{old: old})
+		}
+		return nil
+	}
+}
+
+func (cr *repartChangeReader) push(c *change) error {
+	if cr.mode == changeOld {
+		cr.old = c.new
+		return nil
+	}
+	old := cr.old
+	cr.old = nil
+	return cr.agg.push(&change{old: old, new: c.new})
 }
 
 // repartWriter publishes a writer task's committed high-water marks to the tasks that read
