@@ -512,56 +512,184 @@ func (t *task) pump(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	progress := false
-	for _, in := range t.inputs {
-		for {
-			max := 1000
-			if in.limit != nil {
-				avail := in.limit() - in.offset
-				if avail <= 0 {
-					break
-				}
-				max = int(min(avail, int64(max)))
+	var m inputMerge
+	for {
+		// Inputs without a pending batch read their next one; one that reads nothing has
+		// nothing more now.
+		for _, in := range t.inputs {
+			if m.pending(in) {
+				continue
 			}
-			recs, err := t.e.log.Read(ctx, in.topic, in.partition, in.offset, max, 0)
+			recs, err := t.readNow(ctx, in)
 			if err != nil {
-				if errors.Is(err, storage.ErrOffsetOutRange) {
-					info, derr := t.e.log.DescribeTopic(ctx, in.topic)
-					if derr == nil && int(in.partition) < len(info.Partitions) {
-						in.offset = info.Partitions[in.partition].StartOffset
-						continue
-					}
-				}
 				return progress, err
 			}
-			if len(recs) == 0 {
-				break
-			}
-			progress = true
-			if err := t.process(in, recs); err != nil {
-				t.failed = err
-				return progress, err
-			}
+			m.add(in, recs, len(recs) == 0)
+		}
+		in, recs, ok := m.next(t.inputs)
+		if !ok {
+			return progress, t.commit()
+		}
+		progress = true
+		if err := t.process(in, recs); err != nil {
+			t.failed = err
+			return progress, err
 		}
 	}
-	return progress, t.commit()
+}
+
+// readNow reads what an input holds now (up to a batch), honouring a read-committed limit.
+func (t *task) readNow(ctx context.Context, in *taskInput) ([]storage.Record, error) {
+	for {
+		max := 1000
+		if in.limit != nil {
+			avail := in.limit() - in.offset
+			if avail <= 0 {
+				return nil, nil
+			}
+			max = int(min(avail, int64(max)))
+		}
+		recs, err := t.e.log.Read(ctx, in.topic, in.partition, in.offset, max, 0)
+		if errors.Is(err, storage.ErrOffsetOutRange) {
+			info, derr := t.e.log.DescribeTopic(ctx, in.topic)
+			if derr == nil && int(in.partition) < len(info.Partitions) {
+				in.offset = info.Partitions[in.partition].StartOffset
+				continue
+			}
+		}
+		return recs, err
+	}
+}
+
+// inputMerge orders a task's records across its inputs by timestamp, as Kafka Streams picks
+// the partition with the oldest head record: a join catching up on a backlog then sees the
+// table rows that precede a stream row before that row, not after. It holds at most one batch
+// per input. An input with no batch must be known to have nothing more (idle) before records
+// of the others go ahead of it; one input alone is never held back.
+type inputMerge struct {
+	batches map[*taskInput]*mergeBatch
+	idle    map[*taskInput]bool
+}
+
+type mergeBatch struct {
+	recs []storage.Record
+	i    int  // next record
+	end  bool // the batch reached the end of the input when it was read
+	ack  chan struct{}
+}
+
+func (m *inputMerge) pending(in *taskInput) bool { return m.batches[in] != nil }
+
+// add takes an input's batch; empty means the input has nothing more for now.
+func (m *inputMerge) add(in *taskInput, recs []storage.Record, end bool) {
+	m.addAck(in, recs, end, nil)
+}
+
+func (m *inputMerge) addAck(in *taskInput, recs []storage.Record, end bool, ack chan struct{}) {
+	if m.batches == nil {
+		m.batches, m.idle = map[*taskInput]*mergeBatch{}, map[*taskInput]bool{}
+	}
+	if len(recs) == 0 {
+		m.idle[in] = true
+		if ack != nil {
+			close(ack)
+		}
+		return
+	}
+	m.idle[in] = false
+	m.batches[in] = &mergeBatch{recs: recs, end: end, ack: ack}
+}
+
+// next returns the records to process now: a run of the input with the oldest head record,
+// up to the next-oldest head of the others; ok is false when it must wait for an input (or
+// nothing is pending). A batch used up is released (its ack closed).
+func (m *inputMerge) next(inputs []*taskInput) (*taskInput, []storage.Record, bool) {
+	var best *taskInput
+	var bestTs, second int64 = 0, 1<<63 - 1
+	for _, in := range inputs {
+		b := m.batches[in]
+		if b == nil {
+			if len(inputs) > 1 && !m.idle[in] {
+				return nil, nil, false // it may hold older records: wait for it
+			}
+			continue
+		}
+		ts := b.recs[b.i].Timestamp
+		switch {
+		case best == nil:
+			best, bestTs = in, ts
+		case ts < bestTs:
+			best, bestTs, second = in, ts, bestTs
+		case ts < second:
+			second = ts
+		}
+	}
+	if best == nil {
+		return nil, nil, false
+	}
+	b := m.batches[best]
+	j := b.i + 1
+	for j < len(b.recs) && b.recs[j].Timestamp <= second {
+		j++
+	}
+	run := b.recs[b.i:j]
+	b.i = j
+	if b.i == len(b.recs) {
+		delete(m.batches, best)
+		// A batch that reached the input's end leaves it idle; otherwise its next batch is
+		// on its way and may hold older records than the other inputs' heads.
+		m.idle[best] = b.end
+		if b.ack != nil {
+			close(b.ack)
+		}
+	}
+	return best, run, true
+}
+
+// release lets go of every held batch (the run loop is ending).
+func (m *inputMerge) release() {
+	for in, b := range m.batches {
+		if b.ack != nil {
+			close(b.ack)
+		}
+		delete(m.batches, in)
+	}
 }
 
 // run is the server-mode loop: one reader goroutine per input partition long-polls the log and
-// hands batches to this goroutine, which processes them and commits every commit interval.
+// hands batches to this goroutine, which processes them in timestamp order across inputs
+// (inputMerge) and commits every commit interval.
 func (t *task) run(ctx context.Context) {
 	defer close(t.done)
 	type batch struct {
 		in   *taskInput
 		recs []storage.Record
+		end  bool
 		ack  chan struct{}
 	}
 	ch := make(chan batch)
+	multi := len(t.inputs) > 1
 	var wg sync.WaitGroup
 	for _, in := range t.inputs {
 		wg.Add(1)
 		go func(in *taskInput) {
 			defer wg.Done()
 			off := in.offset
+			// send hands a batch over and waits until it is processed.
+			send := func(recs []storage.Record, end bool) bool {
+				ack := make(chan struct{})
+				select {
+				case ch <- batch{in: in, recs: recs, end: end, ack: ack}:
+				case <-ctx.Done():
+					return false
+				}
+				select {
+				case <-ack:
+				case <-ctx.Done():
+					return false
+				}
+				return true
+			}
 			for ctx.Err() == nil {
 				max, wait := 2000, 500*time.Millisecond
 				if in.limit != nil {
@@ -569,6 +697,9 @@ func (t *task) run(ctx context.Context) {
 					woken := in.wake()
 					avail := in.limit() - off
 					if avail <= 0 {
+						if multi && !send(nil, true) {
+							return
+						}
 						select {
 						case <-woken:
 						case <-ctx.Done():
@@ -596,15 +727,16 @@ func (t *task) run(ctx context.Context) {
 					continue
 				}
 				if len(recs) == 0 {
+					// Nothing more now: with several inputs, say so, so that the others
+					// need not wait for this one.
+					if multi && !send(nil, true) {
+						return
+					}
 					continue
 				}
-				ack := make(chan struct{})
-				select {
-				case ch <- batch{in: in, recs: recs, ack: ack}:
-				case <-ctx.Done():
+				if !send(recs, len(recs) < max) {
 					return
 				}
-				<-ack
 				off = recs[len(recs)-1].Offset + 1
 			}
 		}(in)
@@ -612,10 +744,12 @@ func (t *task) run(ctx context.Context) {
 	interval := t.e.commitInterval()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	var merge inputMerge
 	defer func() {
 		t.mu.Lock()
 		_ = t.commit()
 		t.mu.Unlock()
+		merge.release()
 		wg.Wait()
 	}()
 	for {
@@ -623,13 +757,20 @@ func (t *task) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case b := <-ch:
+			merge.addAck(b.in, b.recs, b.end, b.ack)
 			t.mu.Lock()
-			err := t.process(b.in, b.recs)
+			var err error
+			for err == nil {
+				in, recs, ok := merge.next(t.inputs)
+				if !ok {
+					break
+				}
+				err = t.process(in, recs)
+			}
 			if err == nil && (time.Since(t.lastCommit) >= interval || t.commitDue()) {
 				err = t.commit()
 			}
 			t.mu.Unlock()
-			close(b.ack)
 			if err != nil {
 				t.failed = err
 				t.e.logf("query %s failed: %v", t.id, err)
