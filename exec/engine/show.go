@@ -328,6 +328,9 @@ func (e *Engine) explain(ctx context.Context, s *Session, n *ast.Explain) (*Resu
 	switch {
 	case q != nil && q.doc != nil && plan != nil:
 		text = plan.explain(q.doc.Root)
+		if q.doc.Tasks != "" {
+			text += fmt.Sprintf("Tasks: %s (%d running)\n", q.doc.Tasks, len(q.allTasks()))
+		}
 	case plan != nil:
 		text = plan.explain(plan.rootStep())
 	}
