@@ -587,6 +587,45 @@ func TestPartitionedAggregationExactlyOnceAfterCrash(t *testing.T) {
 	}
 }
 
+// sameTablesAt1And3 runs the same queries over the same inserts with a source of one partition
+// (one task) and of three (one task per partition, or a repartition stage), checks that each
+// layout is what it should be and that every table is non-empty and the same in both, and
+// returns the one-partition tables' pull results. source is the CREATE statement with a %d
+// for the partition count.
+func sameTablesAt1And3(t *testing.T, source string, queries, tables []string, inserts string) map[string][]string {
+	t.Helper()
+	run := func(partitions int) map[string][]string {
+		e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s, fmt.Sprintf(source, partitions))
+		execAll(t, e, s, queries...)
+		for _, id := range e.cat.order {
+			if ts := queryTasks(e, id); (partitions > 1) != (len(ts) > 1) {
+				t.Fatalf("%d partitions: %s runs as %s", partitions, id, describeTasks(ts))
+			}
+		}
+		execAll(t, e, s, inserts)
+		quiesce(t, e)
+		out := map[string][]string{}
+		for _, tb := range tables {
+			for _, r := range pullAll(t, e, s, "SELECT * FROM "+tb+";") {
+				out[tb] = append(out[tb], fmt.Sprint(r.Values))
+			}
+		}
+		return out
+	}
+	one, three := run(1), run(3)
+	for _, tb := range tables {
+		if len(one[tb]) == 0 {
+			t.Fatalf("%s: empty", tb)
+		}
+		if strings.Join(one[tb], "\n") != strings.Join(three[tb], "\n") {
+			t.Errorf("%s differs:\none partition:\n%s\nthree partitions:\n%s", tb, strings.Join(one[tb], "\n"), strings.Join(three[tb], "\n"))
+		}
+	}
+	return one
+}
+
 // The same aggregations over the same records give the same tables whether the source has one
 // partition (one task) or three (one task per partition, or a repartition stage).
 func TestPartitionedAggregationsMatchOneTask(t *testing.T) {
@@ -597,42 +636,14 @@ func TestPartitionedAggregationsMatchOneTask(t *testing.T) {
 		"CREATE TABLE t_session AS SELECT region, COUNT(*) AS n, MIN(v) AS lo FROM src WINDOW SESSION (3 SECONDS) GROUP BY region;",
 		"CREATE TABLE t_multi WITH (key_format='JSON') AS SELECT region, v % 3 AS m, COUNT(*) AS n FROM src WHERE v <> 7 GROUP BY region, v % 3;",
 	}
-	tables := []string{"t_key", "t_tumble", "t_hop", "t_session", "t_multi"}
-	run := func(partitions int) map[string][]string {
-		e, _, _ := openBadgerEngine(t, t.TempDir(), true)
-		s := NewSession()
-		execAll(t, e, s, fmt.Sprintf("CREATE STREAM src (id INT KEY, region STRING, v BIGINT) WITH (kafka_topic='src', value_format='JSON', partitions=%d);", partitions))
-		execAll(t, e, s, queries...)
-		for _, id := range e.cat.order {
-			if ts := queryTasks(e, id); (partitions > 1) != (len(ts) > 1) {
-				t.Fatalf("%d partitions: %s runs as %s", partitions, id, describeTasks(ts))
-			}
-		}
-		var sb strings.Builder
-		for i := 0; i < 400; i++ {
-			// Timestamps mostly increase, with some records late by up to 4 s.
-			ts := int64(i)*250 - int64(i%5)*1000
-			fmt.Fprintf(&sb, "INSERT INTO src (ROWTIME, id, region, v) VALUES (%d, %d, 'r%d', %d);\n", max(ts, 0), i%23, i%6, i%11)
-		}
-		execAll(t, e, s, sb.String())
-		quiesce(t, e)
-		out := map[string][]string{}
-		for _, tb := range tables {
-			for _, r := range pullAll(t, e, s, "SELECT * FROM "+tb+";") {
-				out[tb] = append(out[tb], fmt.Sprint(r.Values))
-			}
-		}
-		return out
+	var sb strings.Builder
+	for i := 0; i < 400; i++ {
+		// Timestamps mostly increase, with some records late by up to 4 s.
+		ts := int64(i)*250 - int64(i%5)*1000
+		fmt.Fprintf(&sb, "INSERT INTO src (ROWTIME, id, region, v) VALUES (%d, %d, 'r%d', %d);\n", max(ts, 0), i%23, i%6, i%11)
 	}
-	one, three := run(1), run(3)
-	for _, tb := range tables {
-		if len(one[tb]) == 0 {
-			t.Fatalf("%s: empty", tb)
-		}
-		if strings.Join(one[tb], "\n") != strings.Join(three[tb], "\n") {
-			t.Errorf("%s differs:\none partition:\n%s\nthree partitions:\n%s", tb, strings.Join(one[tb], "\n"), strings.Join(three[tb], "\n"))
-		}
-	}
+	sameTablesAt1And3(t, "CREATE STREAM src (id INT KEY, region STRING, v BIGINT) WITH (kafka_topic='src', value_format='JSON', partitions=%d);",
+		queries, []string{"t_key", "t_tumble", "t_hop", "t_session", "t_multi"}, sb.String())
 }
 
 // TestPartitionedTableAggregationsMatchOneTask: aggregations of a table run behind a
@@ -643,42 +654,14 @@ func TestPartitionedTableAggregationsMatchOneTask(t *testing.T) {
 		"CREATE TABLE by_region AS SELECT region, COUNT(*) AS n, SUM(v) AS s FROM users GROUP BY region;",
 		"CREATE TABLE by_v WITH (key_format='JSON') AS SELECT v % 4 AS m, region, COUNT(*) AS n FROM users WHERE v <> 5 GROUP BY v % 4, region HAVING COUNT(*) > 1;",
 	}
-	tables := []string{"by_region", "by_v"}
-	run := func(partitions int) map[string][]string {
-		e, _, _ := openBadgerEngine(t, t.TempDir(), true)
-		s := NewSession()
-		execAll(t, e, s, fmt.Sprintf("CREATE TABLE users (id INT PRIMARY KEY, region STRING, v BIGINT) WITH (kafka_topic='users', value_format='JSON', partitions=%d);", partitions))
-		execAll(t, e, s, queries...)
-		for _, id := range e.cat.order {
-			if ts := queryTasks(e, id); (partitions > 1) != (len(ts) > 1) {
-				t.Fatalf("%d partitions: %s runs as %s", partitions, id, describeTasks(ts))
-			}
-		}
-		var sb strings.Builder
-		for i := 0; i < 300; i++ {
-			// 40 users, each updated about 7 times: most updates move them to another region
-			// or value.
-			fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, id, region, v) VALUES (%d, %d, 'r%d', %d);\n", i*100, i%40, (i*7)%5, i%9)
-		}
-		execAll(t, e, s, sb.String())
-		quiesce(t, e)
-		out := map[string][]string{}
-		for _, tb := range tables {
-			for _, r := range pullAll(t, e, s, "SELECT * FROM "+tb+";") {
-				out[tb] = append(out[tb], fmt.Sprint(r.Values))
-			}
-		}
-		return out
+	var sb strings.Builder
+	for i := 0; i < 300; i++ {
+		// 40 users, each updated about 7 times: most updates move them to another region or
+		// value.
+		fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, id, region, v) VALUES (%d, %d, 'r%d', %d);\n", i*100, i%40, (i*7)%5, i%9)
 	}
-	one, three := run(1), run(3)
-	for _, tb := range tables {
-		if len(one[tb]) == 0 {
-			t.Fatalf("%s: empty", tb)
-		}
-		if strings.Join(one[tb], "\n") != strings.Join(three[tb], "\n") {
-			t.Errorf("%s differs:\none partition:\n%s\nthree partitions:\n%s", tb, strings.Join(one[tb], "\n"), strings.Join(three[tb], "\n"))
-		}
-	}
+	one := sameTablesAt1And3(t, "CREATE TABLE users (id INT PRIMARY KEY, region STRING, v BIGINT) WITH (kafka_topic='users', value_format='JSON', partitions=%d);",
+		queries, []string{"by_region", "by_v"}, sb.String())
 	// Pull queries see only the rows HAVING keeps.
 	for _, row := range one["by_v"] {
 		if strings.HasSuffix(row, " 0]") || strings.HasSuffix(row, " 1]") {
