@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluicedb/sluice/sql/plan"
 	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/state/badger"
 	"github.com/sluicedb/sluice/storage"
@@ -666,6 +668,131 @@ func TestPartitionedTableAggregationsMatchOneTask(t *testing.T) {
 	for _, row := range one["by_v"] {
 		if strings.HasSuffix(row, " 0]") || strings.HasSuffix(row, " 1]") {
 			t.Errorf("by_v holds %s, which HAVING COUNT(*) > 1 excludes", row)
+		}
+	}
+}
+
+// TestRepartitionedJoinMatchesOneTask: a stream joined to a table on a column other than the
+// stream's key runs behind a repartition stage of the stream, one join task per table
+// partition, and writes the records one task writes.
+func TestRepartitionedJoinMatchesOneTask(t *testing.T) {
+	run := func(partitions int) []string {
+		e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s, fmt.Sprintf(`CREATE TABLE users (id STRING PRIMARY KEY, name STRING) WITH (kafka_topic='users', value_format='JSON', partitions=%d);`, partitions),
+			fmt.Sprintf(`CREATE STREAM orders (oid STRING KEY, uid STRING, amount INT) WITH (kafka_topic='orders', value_format='JSON', partitions=%d);`, partitions),
+			`CREATE STREAM enriched AS SELECT o.uid AS uid, o.oid AS oid, u.name AS name, o.amount AS amount FROM orders o LEFT JOIN users u ON o.uid = u.id;`,
+			`CREATE STREAM big AS SELECT o.uid AS uid, u.name AS name FROM orders o JOIN users u ON o.uid = u.id WHERE o.amount > 5;`)
+		for _, id := range e.cat.order {
+			ts := queryTasks(e, id)
+			if (partitions > 1) != (len(ts) > 1) {
+				t.Fatalf("%d partitions: %s runs as %s", partitions, id, describeTasks(ts))
+			}
+			if q := e.cat.queries[id]; partitions > 1 && q.doc.Tasks != plan.TasksRepartition {
+				t.Fatalf("%s recorded layout %q, want repartition", id, q.doc.Tasks)
+			}
+		}
+		var sb strings.Builder
+		for i := 0; i < 60; i++ {
+			fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, id, name) VALUES (%d, 'u%d', 'n%d');\n", i*10, i%20, i)
+			fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, uid, amount) VALUES (%d, 'o%d', 'u%d', %d);\n", i*10+5, i, i%25, i%10)
+		}
+		sb.WriteString("INSERT INTO orders (ROWTIME, oid, uid, amount) VALUES (1000, 'onull', NULL, 9);\n")
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		var out []string
+		for _, topic := range []string{"ENRICHED", "BIG"} {
+			recs, err := e.ReadLogical(context.Background(), topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				out = append(out, fmt.Sprintf("%s %v %v %d", topic, r.Key, r.Value, r.Timestamp))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	one, three := run(1), run(3)
+	if len(one) < 70 {
+		t.Fatalf("only %d results", len(one))
+	}
+	if strings.Join(one, "\n") != strings.Join(three, "\n") {
+		t.Fatalf("results differ:\none partition:\n%s\nthree partitions:\n%s", strings.Join(one, "\n"), strings.Join(three, "\n"))
+	}
+}
+
+// TestRepartitionedJoinExactlyOnceAfterCrash: a crash while the writers and join tasks of a
+// repartitioned join are part way through, some committed and some not, leaves every order in
+// the output exactly once after the restart.
+func TestRepartitionedJoinExactlyOnceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		`CREATE TABLE users (id STRING PRIMARY KEY, name STRING) WITH (kafka_topic='users', value_format='JSON', partitions=3);`,
+		`CREATE STREAM orders (oid STRING KEY, uid STRING) WITH (kafka_topic='orders', value_format='JSON', partitions=3);`,
+		`CREATE STREAM enriched AS SELECT o.uid AS uid, o.oid AS oid, u.name AS name FROM orders o LEFT JOIN users u ON o.uid = u.id;`)
+	insert := func(e *Engine, from, to int) {
+		var sb strings.Builder
+		for i := from; i < to; i++ {
+			if i < 30 {
+				fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, id, name) VALUES (%d, 'u%d', 'n%d');\n", i, i, i)
+			}
+			fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, uid) VALUES (%d, 'o%d', 'u%d');\n", 100+i, i, i%30)
+		}
+		execAll(t, e, s, sb.String())
+	}
+	const q = "CSAS_ENRICHED_0"
+	if e.cat.queries[q].doc.Tasks != plan.TasksRepartition {
+		t.Fatalf("layout %q", e.cat.queries[q].doc.Tasks)
+	}
+	insert(e, 0, 150)
+	quiesce(t, e)
+	insert(e, 150, 300)
+	ctx := context.Background()
+	for i, tk := range queryTasks(e, q) {
+		for _, in := range tk.inputs {
+			max := 25
+			if in.limit != nil {
+				max = int(min(int64(max), in.limit()-in.offset))
+			}
+			if max <= 0 {
+				continue
+			}
+			recs, err := lg.Read(ctx, in.topic, in.partition, in.offset, max, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tk.process(in, recs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%2 == 0 {
+			if err := tk.commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	crash()
+
+	e, _, _ = openBadgerEngine(t, dir, true)
+	quiesce(t, e)
+	recs, err := e.ReadLogical(ctx, "ENRICHED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range recs {
+		v, _ := r.Value.(map[string]any)
+		seen[fmt.Sprint(v["OID"])]++
+		if v["NAME"] == nil {
+			t.Errorf("order %v joined no user", v["OID"])
+		}
+	}
+	for i := 0; i < 300; i++ {
+		if n := seen[fmt.Sprintf("o%d", i)]; n != 1 {
+			t.Errorf("order o%d appears %d times", i, n)
 		}
 	}
 }

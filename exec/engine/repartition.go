@@ -37,7 +37,10 @@ import (
 // changes, as Kafka Streams' KTable group-by does: an update that moves a row to another group
 // is a retraction for the old group's partition and an addition for the new one's.
 func (p *queryPlan) repartitionable(sink *source) bool {
-	if p.agg == nil || p.join != nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
+	if p.join != nil {
+		return p.joinRepartitionable(sink)
+	}
+	if p.agg == nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
 		return false
 	}
 	src := p.sources[0].src
@@ -45,6 +48,25 @@ func (p *queryPlan) repartitionable(sink *source) bool {
 		return false // changes carry value columns only
 	}
 	return sink.Partitions > 1 && !src.windowed()
+}
+
+// joinRepartitionable reports whether a stream-table join runs behind a repartition stage of
+// its stream: the stream is not partitioned like the table by the join key (it is keyed by
+// something else, or has another partition count), so writers re-route each stream record to
+// the table partition of its join key, as ksqlDB's Join-left-repartition topic does, and one
+// join task per table partition meets them there. The result, keyed by the join key, stays in
+// that partition, so the sink must be keyed and partitioned like the table.
+func (p *queryPlan) joinRepartitionable(sink *source) bool {
+	if p.join == nil || p.agg != nil || p.partition != nil || len(p.sources) != 2 || len(p.join.steps) != 1 || p.joinPartitionParallel(sink) {
+		return false
+	}
+	st := p.join.steps[0]
+	stream, table := p.sources[0].src, p.sources[1].src
+	if st.kind != joinST || stream.windowed() || table.windowed() || len(table.keyCols()) != 1 || len(sink.keyCols()) != 1 {
+		return false
+	}
+	return table.Partitions > 1 && sink.Partitions == table.Partitions && sink.KeyFormat == table.KeyFormat &&
+		sink.keyCols()[0].Type.Equal(table.keyCols()[0].Type) && st.keyType.Equal(table.keyCols()[0].Type)
 }
 
 func hasHeaderColumns(s *source) bool {
@@ -70,7 +92,7 @@ const repartHeader = 12
 // startRepartitioned starts the writer tasks, then the aggregation tasks, of a repartitioned
 // aggregation (in that order: Quiesce drives tasks in order).
 func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
-	src := plan.sources[0].src
+	src := plan.sources[0].src // the aggregation's source, or the join's stream
 	info, err := e.log.DescribeTopic(ctx, src.Topic)
 	if err != nil {
 		return fmt.Errorf("source topic %s: %w", src.Topic, err)
@@ -93,6 +115,15 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 			return err
 		}
 		writers[i] = t.repart
+	}
+	if plan.join != nil {
+		for j := 0; j < nOut; j++ {
+			if err := e.startRepartJoin(ctx, qi, plan, sink, topic, int32(j), writers); err != nil {
+				stopAll(qi)
+				return err
+			}
+		}
+		return nil
 	}
 	// WHERE ran in the writers.
 	ap := *plan
@@ -117,6 +148,9 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 	t.owns = func(p int32) bool { return p >= lo && p < hi }
 	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
 	t.mat, t.pullFromAgg = false, false
+	if plan.join != nil {
+		return e.startJoinRepartWriter(ctx, qi, plan, t, committed, i, lo, nOut)
+	}
 	kc, _, err := sink.codecs()
 	if err != nil {
 		return nil, err
@@ -191,32 +225,13 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 		}
 	}
 	t.ownCache()
-	info, err := e.log.DescribeTopic(ctx, topic)
+	var entry = pl.entry[0]
+	if changes != nil {
+		entry = changes.entry(pl.entry[0])
+	}
+	seen, err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, entry)
 	if err != nil {
 		return err
-	}
-	nOut := int32(sink.Partitions)
-	var seen []*repartSeen
-	for i, w := range writers {
-		p := int32(i)*nOut + j
-		w := w
-		in := &taskInput{topic: topic, partition: p, limit: func() int64 { return w.mark(p) }, wake: w.wake}
-		rs := &repartSeen{key: "src:" + in.id(), last: -1}
-		if v, ok := committed[rs.key]; ok {
-			rs.last = v
-		}
-		seen = append(seen, rs)
-		in.entry = rs.entry(topic, pl.entry[0])
-		if changes != nil {
-			in.entry = rs.entry(topic, changes.entry(pl.entry[0]))
-		}
-		if off, ok := committed[in.id()]; ok {
-			in.offset = off
-		} else {
-			// The topic holds only this query's records: all of them are to be read.
-			in.offset = info.Partitions[p].StartOffset
-		}
-		t.inputs = append(t.inputs, in)
 	}
 	t.commitExtra = func(offs map[string]int64) {
 		for _, rs := range seen {
@@ -228,6 +243,148 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 	}
 	e.launch(qi, t)
 	return nil
+}
+
+// startJoinRepartWriter starts the writer of stream partition i of a repartitioned join: it
+// routes each stream record to the table partition of its join key (a NULL key, which joins
+// nothing, to partition i mod N so that a LEFT JOIN still emits it).
+func (e *Engine) startJoinRepartWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, t *task, committed map[string]int64, i, lo int32, nOut int) (*task, error) {
+	stream, table := plan.sources[0], plan.sources[1].src
+	kc, _, err := table.codecs()
+	if err != nil {
+		return nil, err
+	}
+	st := plan.join.steps[0]
+	jn := &joinRouteNode{t: t, kc: kc, base: lo, n: nOut, nullTo: lo + i%int32(nOut), key: func(r *eval.Rec) (any, error) {
+		return st.leftKey.Eval(plan.join.widen(stream, 0, r))
+	}}
+	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
+	inner, err := pl.sourceEntry(stream, 0, jn)
+	if err != nil {
+		return nil, err
+	}
+	pl.entry = []func(*storage.Record) error{func(rec *storage.Record) error {
+		jn.cur = rec
+		return inner(rec)
+	}}
+	t.pl = pl
+	info, err := e.log.DescribeTopic(ctx, stream.src.Topic)
+	if err != nil {
+		return nil, fmt.Errorf("source topic %s: %w", stream.src.Topic, err)
+	}
+	for _, p := range info.Partitions {
+		if p.Partition == i {
+			in := &taskInput{topic: stream.src.Topic, partition: p.Partition, entry: pl.entry[0]}
+			e.resumeAt(in, p, committed, plan)
+			t.inputs = append(t.inputs, in)
+		}
+	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return nil, err
+	}
+	e.launch(qi, t)
+	return t, nil
+}
+
+// joinRouteNode ends a join writer's pipeline: it appends the current stream record to the
+// partition of its join key.
+type joinRouteNode struct {
+	t      *task
+	kc     serde.Codec // the table's key codec: the table's partitioner placed its rows
+	base   int32
+	n      int
+	nullTo int32
+	key    func(*eval.Rec) (any, error)
+	cur    *storage.Record
+}
+
+func (n *joinRouteNode) push(c *change) error {
+	if c.new == nil || n.cur == nil {
+		return nil
+	}
+	part := n.nullTo
+	if v, err := n.key(c.new); err == nil && v != nil {
+		kb, err := n.kc.Encode([]any{v})
+		if err != nil {
+			return err
+		}
+		part = n.base + storage.PartitionFor(kb, n.n)
+	}
+	cur := n.cur
+	val := make([]byte, repartHeader, repartHeader+len(cur.Value))
+	binary.BigEndian.PutUint32(val, uint32(cur.Partition))
+	binary.BigEndian.PutUint64(val[4:], uint64(cur.Offset))
+	val = append(val, cur.Value...)
+	n.t.out = append(n.t.out, storage.Record{Key: cur.Key, Value: val, Timestamp: cur.Timestamp, Headers: cur.Headers, Partition: part})
+	return nil
+}
+
+// startRepartJoin starts the join task of table partition j: it reads that partition of the
+// table and the stream records every writer routed to it.
+func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter) error {
+	t, committed, err := e.newTask(qi, plan, sink, true, j)
+	if err != nil {
+		return err
+	}
+	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
+	if err != nil {
+		return err
+	}
+	t.pl = pl
+	table := plan.sources[1].src
+	tinfo, err := e.log.DescribeTopic(ctx, table.Topic)
+	if err != nil {
+		return fmt.Errorf("source topic %s: %w", table.Topic, err)
+	}
+	if int(j) >= len(tinfo.Partitions) {
+		return fmt.Errorf("table topic %s has no partition %d", table.Topic, j)
+	}
+	tin := &taskInput{topic: table.Topic, partition: j, entry: pl.entry[1]}
+	e.resumeAt(tin, tinfo.Partitions[j], committed, plan)
+	t.inputs = append(t.inputs, tin)
+	seen, err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, pl.entry[0])
+	if err != nil {
+		return err
+	}
+	t.commitExtra = func(offs map[string]int64) {
+		for _, rs := range seen {
+			offs[rs.key] = rs.last
+		}
+	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return err
+	}
+	e.launch(qi, t)
+	return nil
+}
+
+// repartInputs adds to t the partitions {i*nOut+j} of the repartition topic, one per writer,
+// each read up to its writer's committed mark and unwrapped into the source record for entry.
+func (e *Engine) repartInputs(ctx context.Context, t *task, committed map[string]int64, topic string, j, nOut int32, writers []*repartWriter, entry func(*storage.Record) error) ([]*repartSeen, error) {
+	info, err := e.log.DescribeTopic(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	var seen []*repartSeen
+	for i, w := range writers {
+		p := int32(i)*nOut + j
+		w := w
+		in := &taskInput{topic: topic, partition: p, limit: func() int64 { return w.mark(p) }, wake: w.wake}
+		rs := &repartSeen{key: "src:" + in.id(), last: -1}
+		if v, ok := committed[rs.key]; ok {
+			rs.last = v
+		}
+		seen = append(seen, rs)
+		in.entry = rs.entry(topic, entry)
+		if off, ok := committed[in.id()]; ok {
+			in.offset = off
+		} else {
+			// The topic holds only this query's records: all of them are to be read.
+			in.offset = info.Partitions[p].StartOffset
+		}
+		t.inputs = append(t.inputs, in)
+	}
+	return seen, nil
 }
 
 // repartSeen is the last source offset an aggregation task consumed from one writer. A
