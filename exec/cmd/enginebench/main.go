@@ -35,7 +35,7 @@ import (
 )
 
 var (
-	scenario   = flag.String("scenario", "", "run one scenario: csas, window or join (default: all, each in a child process)")
+	scenario   = flag.String("scenario", "", "run one scenario: csas, window, join or join-repart (default: all, each in a child process)")
 	records    = flag.Int("records", 1_000_000, "input records per scenario")
 	keys       = flag.Int("keys", 100_000, "distinct keys (window: GROUP BY keys; join: table rows)")
 	partitions = flag.Int("partitions", 2, "partitions of the input topics")
@@ -53,7 +53,7 @@ func main() {
 		fmt.Printf("enginebench: %d records, %d keys, %d partitions, batches of %d, embedded log + Badger, server mode\n",
 			*records, *keys, *partitions, *batch)
 		failed := false
-		for _, s := range []string{"csas", "window", "join"} {
+		for _, s := range []string{"csas", "window", "join", "join-repart"} {
 			args := append([]string{"-scenario", s}, os.Args[1:]...)
 			cmd := exec.Command(os.Args[0], args...)
 			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -89,6 +89,8 @@ func main() {
 		err = runWindow(ctx)
 	case "join":
 		err = runJoin(ctx)
+	case "join-repart":
+		err = runJoinRepart(ctx)
 	default:
 		err = fmt.Errorf("unknown scenario %q", *scenario)
 	}
@@ -310,6 +312,43 @@ func runWindow(ctx context.Context) error {
 		note += fmt.Sprintf(" WARNING: want %d", want)
 	}
 	report("window", *records, d, note)
+	return nil
+}
+
+// runJoinRepart: orders keyed by order id, enriched from a users table on their user column,
+// so the orders go through a repartition stage to meet the users' partitions.
+func runJoinRepart(ctx context.Context) error {
+	b, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.exec(ctx, fmt.Sprintf(`CREATE TABLE users (UID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM orders (OID STRING KEY, UID STRING, AMOUNT DOUBLE) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM enriched AS SELECT o.UID AS UID, o.OID AS OID, o.AMOUNT, u.NAME FROM orders o JOIN users u ON o.UID = u.UID;`, *partitions, *partitions)); err != nil {
+		return err
+	}
+	part := func(k []byte) int32 { return storage.PartitionFor(k, *partitions) }
+	if err := b.produceKeyed(ctx, "users", *keys, part, func(i int) ([]byte, []byte, int64) {
+		return []byte("u" + strconv.Itoa(i%*keys)), []byte(`{"NAME":"user ` + strconv.Itoa(i) + `"}`), 1_600_000_000_000
+	}); err != nil {
+		return err
+	}
+	if err := b.e.Quiesce(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := b.produceKeyed(ctx, "orders", *records, part, func(i int) ([]byte, []byte, int64) {
+		uid := "u" + strconv.Itoa((i*7)%*keys)
+		return []byte("o" + strconv.Itoa(i)), []byte(`{"UID":"` + uid + `","AMOUNT":` + strconv.Itoa(i%1000) + `.5}`), int64(1_700_000_000_000 + i)
+	}); err != nil {
+		return err
+	}
+	produced := time.Since(start)
+	if err := b.waitTopic(ctx, "ENRICHED", int64(*records)); err != nil {
+		return err
+	}
+	report("join-repart", *records, time.Since(start), fmt.Sprintf("(table rows=%d, orders appended in %.3fs)", *keys, produced.Seconds()))
 	return nil
 }
 
