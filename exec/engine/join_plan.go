@@ -92,6 +92,17 @@ func (j *joinPlan) hidden(c eval.Col) bool {
 	return c.Qualifier == hiddenQualifier || eval.IsPseudo(c.Name)
 }
 
+// starCovers reports whether a `*` of the query (bare, or qualified with the source) selects
+// bs's columns.
+func (p *queryPlan) starCovers(bs *boundSource) bool {
+	for _, it := range p.q.Select {
+		if it.Star && it.Expr == nil && (it.Qualifier == "" || strings.EqualFold(it.Qualifier, bs.alias) || strings.EqualFold(it.Qualifier, bs.src.Name)) {
+			return true
+		}
+	}
+	return false
+}
+
 // joinStepNames prints a join the way ksqlDB's join validation messages do.
 func joinTypeText(t ast.JoinType) string {
 	switch t {
@@ -176,6 +187,23 @@ func (e *Engine) bindJoin(p *queryPlan, j *ast.Join) error {
 		}
 		jp.pseudo = append(jp.pseudo, pseudoSlot{src: i, name: ref.Name, idx: len(p.inCols)})
 		p.inCols = append(p.inCols, eval.Col{Qualifier: p.sources[i].alias, Name: ref.Name, Type: pseudoType(ref.Name)})
+	}
+	// `*` over a windowed source includes its window bounds, ALIAS_WINDOWSTART and
+	// ALIAS_WINDOWEND, as ksqlDB's joined schema does: they need slots too.
+	for i, bs := range p.sources {
+		if !bs.src.windowed() || !p.starCovers(bs) {
+			continue
+		}
+		for _, name := range []string{eval.WindowStart, eval.WindowEnd} {
+			dup := false
+			for _, ps := range jp.pseudo {
+				dup = dup || (ps.src == i && ps.name == name)
+			}
+			if !dup {
+				jp.pseudo = append(jp.pseudo, pseudoSlot{src: i, name: name, idx: len(p.inCols)})
+				p.inCols = append(p.inCols, eval.Col{Qualifier: bs.alias, Name: name, Type: pseudoType(name)})
+			}
+		}
 	}
 	scope := &eval.Scope{Cols: p.inCols, Pseudo: true, Config: p.cfg}
 	// keyRefs are the columns equal to the current key of the accumulated left side.

@@ -305,6 +305,9 @@ func (p *queryPlan) hasQualifier(q string) bool {
 // expandStar returns the columns a `*` (or `q.*`) stands for. In joins value columns are
 // prefixed with their source alias (L_B) as ksqlDB does.
 func (p *queryPlan) expandStar(it ast.SelectItem, cols []eval.Col) []eval.Col {
+	if p.join != nil && len(cols) == len(p.inCols) {
+		return p.expandJoinStar(it)
+	}
 	var out []eval.Col
 	for _, c := range cols {
 		if it.Qualifier != "" && !strings.EqualFold(c.Qualifier, it.Qualifier) {
@@ -314,6 +317,36 @@ func (p *queryPlan) expandStar(it ast.SelectItem, cols []eval.Col) []eval.Col {
 			continue
 		}
 		out = append(out, c)
+	}
+	return out
+}
+
+// expandJoinStar is `*` over a join: each selected source's key columns, its window bounds
+// when it is windowed, then its other columns; then a synthetic join key.
+func (p *queryPlan) expandJoinStar(it ast.SelectItem) []eval.Col {
+	var out []eval.Col
+	for si, bs := range p.sources {
+		if it.Qualifier != "" && !strings.EqualFold(bs.alias, it.Qualifier) {
+			continue
+		}
+		cols := p.inCols[bs.offset : bs.offset+bs.ncols]
+		nk := len(bs.src.keyCols())
+		out = append(out, cols[:nk]...)
+		for _, name := range []string{eval.WindowStart, eval.WindowEnd} {
+			for _, ps := range p.join.pseudo {
+				if bs.src.windowed() && ps.src == si && ps.name == name {
+					out = append(out, p.inCols[ps.idx])
+				}
+			}
+		}
+		out = append(out, cols[nk:]...)
+	}
+	if it.Qualifier == "" {
+		for _, c := range p.inCols[p.join.width-1:] {
+			if !p.join.hidden(c) {
+				out = append(out, c)
+			}
+		}
 	}
 	return out
 }
