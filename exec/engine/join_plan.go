@@ -189,12 +189,20 @@ func (e *Engine) bindJoin(p *queryPlan, j *ast.Join) error {
 		p.inCols = append(p.inCols, eval.Col{Qualifier: p.sources[i].alias, Name: ref.Name, Type: pseudoType(ref.Name)})
 	}
 	// `*` over a windowed source includes its window bounds, ALIAS_WINDOWSTART and
-	// ALIAS_WINDOWEND, as ksqlDB's joined schema does: they need slots too.
+	// ALIAS_WINDOWEND, as ksqlDB's joined schema does, and after PARTITION BY (which reads the
+	// joined rows as values) its ROWTIME, ROWPARTITION and ROWOFFSET too: they need slots.
 	for i, bs := range p.sources {
-		if !bs.src.windowed() || !p.starCovers(bs) {
+		if !p.starCovers(bs) {
 			continue
 		}
-		for _, name := range []string{eval.WindowStart, eval.WindowEnd} {
+		var names []string
+		if bs.src.windowed() {
+			names = append(names, eval.WindowStart, eval.WindowEnd)
+		}
+		if len(p.q.PartitionBy) > 0 {
+			names = append(names, eval.RowTime, eval.RowPartition, eval.RowOffset)
+		}
+		for _, name := range names {
 			dup := false
 			for _, ps := range jp.pseudo {
 				dup = dup || (ps.src == i && ps.name == name)

@@ -84,20 +84,40 @@ func (e *Engine) planPartition(p *queryPlan, in *eval.Scope, names []string) err
 		pp.exprKeys = append(pp.exprKeys, eval.Key(pe))
 		pp.outCols = append(pp.outCols, eval.Col{Qualifier: qualifier, Name: name, Type: orStringType(x.Type)})
 	}
-	src := p.sources[0]
-	nkeys := len(src.src.keyCols())
-	// value columns (not promoted) then old key columns
-	for i := nkeys; i < len(in.Cols); i++ {
+	take := func(i int) {
 		if !promoted[i] {
 			pp.take = append(pp.take, i)
 			pp.outCols = append(pp.outCols, eval.Col{Qualifier: in.Cols[i].Qualifier, Name: in.Cols[i].Name, Type: in.Cols[i].Type})
 		}
 	}
-	for i := 0; i < nkeys; i++ {
-		if !promoted[i] {
-			pp.take = append(pp.take, i)
-			pp.outCols = append(pp.outCols, eval.Col{Qualifier: in.Cols[i].Qualifier, Name: in.Cols[i].Name, Type: in.Cols[i].Type})
+	if p.join != nil {
+		// Each source's values, then its pseudo columns, then its old keys, as ksqlDB lays out
+		// a joined row it re-keys; the join's key slot last.
+		for si, bs := range p.sources {
+			nk := len(bs.src.keyCols())
+			for i := bs.offset + nk; i < bs.offset+bs.ncols; i++ {
+				take(i)
+			}
+			for _, ps := range p.join.pseudo {
+				if ps.src == si {
+					take(ps.idx)
+				}
+			}
+			for i := bs.offset; i < bs.offset+nk; i++ {
+				take(i)
+			}
 		}
+		take(p.join.keySlot)
+		p.partition = pp
+		return nil
+	}
+	nkeys := len(p.sources[0].src.keyCols())
+	// value columns (not promoted) then old key columns
+	for i := nkeys; i < len(in.Cols); i++ {
+		take(i)
+	}
+	for i := 0; i < nkeys; i++ {
+		take(i)
 	}
 	p.partition = pp
 	return nil

@@ -305,7 +305,7 @@ func (p *queryPlan) hasQualifier(q string) bool {
 // expandStar returns the columns a `*` (or `q.*`) stands for. In joins value columns are
 // prefixed with their source alias (L_B) as ksqlDB does.
 func (p *queryPlan) expandStar(it ast.SelectItem, cols []eval.Col) []eval.Col {
-	if p.join != nil && len(cols) == len(p.inCols) {
+	if p.join != nil && p.partition == nil {
 		return p.expandJoinStar(it)
 	}
 	var out []eval.Col
@@ -313,7 +313,8 @@ func (p *queryPlan) expandStar(it ast.SelectItem, cols []eval.Col) []eval.Col {
 		if it.Qualifier != "" && !strings.EqualFold(c.Qualifier, it.Qualifier) {
 			continue
 		}
-		if p.join != nil && p.join.hidden(c) {
+		if p.join != nil && p.join.hidden(c) && (p.partition == nil || c.Qualifier == hiddenQualifier) {
+			// After PARTITION BY the joined row is a value: its pseudo columns are columns.
 			continue
 		}
 		out = append(out, c)
