@@ -602,6 +602,24 @@ func (p *queryPlan) checkNoWindowBounds(e ast.Expr) error {
 	if p.windowedSource {
 		return nil
 	}
+	if p.join != nil {
+		// In a join, a window bound qualified with a windowed source (l.WINDOWSTART) is that
+		// source's window: a column of its rows.
+		var bad string
+		walkExpr(e, func(x ast.Expr) {
+			c, ok := x.(*ast.ColumnRef)
+			if !ok || bad != "" || (c.Name != eval.WindowStart && c.Name != eval.WindowEnd) {
+				return
+			}
+			if i := p.sourceByAlias(c.Qualifier); c.Qualifier == "" || i < 0 || !p.sources[i].src.windowed() {
+				bad = c.Name
+			}
+		})
+		if bad != "" {
+			return errf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations", bad)
+		}
+		return nil
+	}
 	return checkNoWindowBounds(e)
 }
 
