@@ -325,7 +325,9 @@ func parseISOTimestamp(s string) (time.Time, error) {
 			ns, _ = strconv.Atoi(frac)
 		}
 	}
-	if nums[1] < 1 || nums[1] > 12 || nums[2] < 1 || nums[2] > daysIn(nums[0], nums[1]) || h > 23 || m > 59 || sec > 59 {
+	// 24:00 is the end of the day, the next day's midnight, as Java's smart resolver reads it.
+	endOfDay := h == 24 && m == 0 && sec == 0 && ns == 0
+	if nums[1] < 1 || nums[1] > 12 || nums[2] < 1 || nums[2] > daysIn(nums[0], nums[1]) || (h > 23 && !endOfDay) || m > 59 || sec > 59 {
 		return time.Time{}, fmt.Errorf("out of range")
 	}
 	return time.Date(nums[0], time.Month(nums[1]), nums[2], h, m, sec, ns, loc), nil

@@ -92,12 +92,14 @@ func TestParseTemporal(t *testing.T) {
 		"2017-11-17T04:53:45Z":     1510894425000,
 		"2017-11-17T04:53:45.5":    1510894425500,
 		"2017-11-17T04:53:45-0100": 1510898025000,
+		"2017-11-17T24":            1510963200000, // the end of the day: the 18th's midnight
+		"2017-11-17T24:00":         1510963200000,
 	} {
 		if got, err := ParseTimestamp(in); err != nil || got != want {
 			t.Errorf("ParseTimestamp(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "2017-13-01", "2017-11-17T25:00", "abc", "2017-11-17T04:53:45.1234567891"} {
+	for _, bad := range []string{"", "2017-13-01", "2017-11-17T25:00", "2017-11-17T24:01", "abc", "2017-11-17T04:53:45.1234567891"} {
 		if _, err := ParseTimestamp(bad); err == nil {
 			t.Errorf("ParseTimestamp(%q) should fail", bad)
 		}
