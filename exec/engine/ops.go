@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sluicedb/sluice/exec/eval"
@@ -145,6 +146,10 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 			}
 			ts, err := tsParse(v)
 			if err != nil {
+				if strings.EqualFold(pl.plan.cfg["ksql.timestamp.throw.on.invalid"], "true") {
+					// The user asked for a bad timestamp to stop the query, not skip the row.
+					return nil, &fatalError{fmt.Errorf("Fatal user code error in TimestampExtractor callback for record %s/%d@%d: %v", src.Topic, rec.Partition, rec.Offset, err)}
+				}
 				return nil, err
 			}
 			r.Ts = ts

@@ -275,11 +275,12 @@ func layoutFromDoc(cols []plan.LayoutColumn) ([]eval.Col, error) {
 }
 
 // planConfig keeps the properties a plan's meaning depends on: function settings
-// (ksql.functions.*) and where a new query starts reading (auto.offset.reset).
+// (ksql.functions.*), where a new query starts reading (auto.offset.reset) and whether a bad
+// timestamp stops it (ksql.timestamp.throw.on.invalid).
 func planConfig(props map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range props {
-		if strings.HasPrefix(k, "ksql.functions.") || k == "auto.offset.reset" || k == "ksql.streams.auto.offset.reset" {
+		if strings.HasPrefix(k, "ksql.functions.") || k == "auto.offset.reset" || k == "ksql.streams.auto.offset.reset" || k == "ksql.timestamp.throw.on.invalid" {
 			out[k] = v
 		}
 	}

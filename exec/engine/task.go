@@ -533,7 +533,7 @@ func (t *task) pump(ctx context.Context) (bool, error) {
 		progress = true
 		if err := t.process(in, recs); err != nil {
 			t.failed = err
-			return progress, err
+			return progress, &Error{Code: 50000, SQLState: "XX000", Kind: RuntimeError, Msg: err.Error()}
 		}
 	}
 }
