@@ -64,7 +64,7 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 		}
 	}
 	if p.where != nil {
-		next = &filterNode{cond: p.where, next: next, table: p.tableSource && p.join == nil, aggregates: p.agg != nil}
+		next = &filterNode{cond: p.where, next: next, table: p.tableSource && p.join == nil}
 	}
 	if p.join != nil {
 		entries, err := p.instantiateJoin(pl, next)
@@ -269,10 +269,6 @@ type filterNode struct {
 	cond  *eval.Expr
 	next  node
 	table bool
-	// aggregates: the rows feed an aggregation, which keeps the old row of each change, so an
-	// update matching neither before nor after has nothing to retract (Kafka Streams' table
-	// filter with old values drops it).
-	aggregates bool
 }
 
 func (f *filterNode) match(r *eval.Rec) bool {
@@ -297,12 +293,9 @@ func (f *filterNode) push(c *change) error {
 	if f.match(c.old) {
 		nc.old = c.old
 	}
-	if nc.new == nil && c.new != nil && nc.old == nil && !f.aggregates {
-		// A non-matching update still deletes whatever the key held downstream.
-		nc.old = c.new
-		return f.next.push(&change{old: c.new})
-	}
 	if nc.new == nil && nc.old == nil {
+		// Matching neither before nor after: downstream holds nothing of this key to change
+		// (Kafka Streams' table filter with old values drops it too).
 		return nil
 	}
 	return f.next.push(nc)

@@ -165,7 +165,7 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 		next = &repartChangeNode{rn: rn, vc: vc, nk: len(plan.sources[0].src.keyCols())}
 	}
 	if plan.where != nil {
-		next = &filterNode{cond: plan.where, next: next, table: plan.tableSource, aggregates: true}
+		next = &filterNode{cond: plan.where, next: next, table: plan.tableSource}
 	}
 	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
 	inner, err := pl.sourceEntry(plan.sources[0], 0, next)
