@@ -37,6 +37,16 @@ func validatePullWhere(where ast.Expr, src *source) error {
 				if !keys[col] {
 					continue
 				}
+				side := n.L
+				if lc == "" {
+					side = n.R
+				}
+				if _, bare := side.(*ast.ColumnRef); !bare {
+					return errf("A comparison must directly reference a key column.")
+				}
+				if n.Op == "!=" || n.Op == "<>" {
+					return errf("Bound on key columns '[%s]' must currently be '='. ", keyColumnsText(src))
+				}
 				if n.Op != "=" {
 					return errf("A comparison condition on the key column cannot be combined with other comparisons such as an IN predicate")
 				}
@@ -46,6 +56,9 @@ func validatePullWhere(where ast.Expr, src *source) error {
 				sawKey[col] = true
 			case *ast.InList:
 				col := refsColumn(n.X)
+				if keys[col] && sawKey[col] {
+					return errf("A comparison condition on the key column cannot be combined with other comparisons such as an IN predicate")
+				}
 				if keys[col] {
 					for _, x := range n.List {
 						if refsColumn(x) != "" {
@@ -129,6 +142,15 @@ func splitOn(e ast.Expr, op string) []ast.Expr {
 }
 
 // refsColumn returns the column an expression references (the first found), or "".
+// keyColumnsText lists a source's key columns as ksqlDB prints them: `ID` STRING KEY, ...
+func keyColumnsText(src *source) string {
+	var parts []string
+	for _, c := range src.keyCols() {
+		parts = append(parts, "`"+c.Name+"` "+c.Type.String()+" KEY")
+	}
+	return strings.Join(parts, ", ")
+}
+
 func refsColumn(e ast.Expr) string {
 	name := ""
 	walkExpr(e, func(x ast.Expr) {
