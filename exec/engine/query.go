@@ -332,6 +332,21 @@ func (e *Engine) planPull(q *ast.Query, props map[string]string) (*pullPlan, err
 	if err != nil {
 		return nil, err
 	}
+	// ksqlDB builds the result schema first, so a repeated column is reported before the
+	// table's queryability.
+	seenCols := map[string]bool{}
+	for _, it := range q.Select {
+		c, ok := it.Expr.(*ast.ColumnRef)
+		if it.Star || !ok || it.Alias != "" {
+			continue
+		}
+		if i := src.Schema.Find(c.Name); i >= 0 && src.Schema.Columns[i].Namespace != types.KeyColumn {
+			if seenCols[c.Name] {
+				return nil, errf("Duplicate value columns found in schema: `%s` %s", c.Name, src.Schema.Columns[i].Type)
+			}
+			seenCols[c.Name] = true
+		}
+	}
 	if src.Kind == ast.Table && !src.Materialized {
 		return nil, errf("The `%s` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a push query.", src.Name, src.Name, src.Name)
 	}
