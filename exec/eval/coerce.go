@@ -139,6 +139,11 @@ func coerceToFirst(items []ast.Expr, xs []*Expr, s *Scope) ([]*Expr, *types.Type
 			break
 		}
 	}
+	if u := unionStruct(xs); u != nil {
+		// STRUCT constructors with different fields: one struct of all their fields, each
+		// constructor's missing fields NULL.
+		target = u
+	}
 	out := make([]*Expr, len(xs))
 	for i, x := range xs {
 		c, err := coerceInner(items[i], x, target, s)
@@ -154,6 +159,41 @@ func coerceToFirst(items []ast.Expr, xs []*Expr, s *Scope) ([]*Expr, *types.Type
 		out[i] = c
 	}
 	return out, target, nil
+}
+
+// unionStruct is the struct type holding every field of xs's struct types (fields in order of
+// first appearance, each of its values' common type), or nil when they are not all structs or
+// a field's types have no common type.
+func unionStruct(xs []*Expr) *types.Type {
+	var fields []types.Field
+	index := map[string]int{}
+	n := 0
+	for _, x := range xs {
+		if x.Type == nil {
+			continue
+		}
+		if x.Type.Kind != types.KindStruct {
+			return nil
+		}
+		n++
+		for _, f := range x.Type.Fields {
+			i, ok := index[f.Name]
+			if !ok {
+				index[f.Name] = len(fields)
+				fields = append(fields, f)
+				continue
+			}
+			c, err := types.CommonType(fields[i].Type, f.Type)
+			if err != nil || c == nil {
+				return nil
+			}
+			fields[i].Type = c
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	return types.StructOf(fields...)
 }
 
 // compatible reports whether values of a and b compare meaningfully: numbers with numbers,
