@@ -769,13 +769,6 @@ func (op *joinOp) pushFKRight(c *change) error {
 // returns the entry of every bound source.
 func (p *queryPlan) instantiateJoin(pl *pipeline, next node) ([]func(*storage.Record) error, error) {
 	jp := p.join
-	if jp.table {
-		// Table results: a row that stops matching WHERE is deleted downstream, one that
-		// never matched stays absent (Kafka Streams' KTable filter with old values).
-		if f, ok := next.(*filterNode); ok {
-			next = &joinTableFilter{cond: f.cond, next: f.next}
-		}
-	}
 	ops := make([]*joinOp, len(jp.steps))
 	for i := len(jp.steps) - 1; i >= 0; i-- {
 		out := next
@@ -807,31 +800,4 @@ func (p *queryPlan) instantiateJoin(pl *pipeline, next node) ([]func(*storage.Re
 		entries[i] = entry
 	}
 	return entries, nil
-}
-
-// joinTableFilter is WHERE over a table-table join result.
-type joinTableFilter struct {
-	cond *eval.Expr
-	next node
-}
-
-func (f *joinTableFilter) match(r *eval.Rec) bool {
-	if r == nil {
-		return false
-	}
-	v, err := f.cond.Eval(r)
-	return err == nil && v == true
-}
-
-func (f *joinTableFilter) push(c *change) error {
-	nm, om := f.match(c.new), f.match(c.old)
-	switch {
-	case nm && om:
-		return f.next.push(c)
-	case nm:
-		return f.next.push(&change{new: c.new})
-	case om:
-		return f.next.push(&change{old: c.old})
-	}
-	return nil
 }

@@ -64,7 +64,9 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 		}
 	}
 	if p.where != nil {
-		next = &filterNode{cond: p.where, next: next, table: p.tableSource && p.join == nil}
+		// Over a table (a table source, or a table-table join) a row that stops matching is
+		// deleted downstream; one that never matched stays absent.
+		next = &filterNode{cond: p.where, next: next, table: p.tableSource}
 	}
 	if p.join != nil {
 		entries, err := p.instantiateJoin(pl, next)

@@ -497,22 +497,7 @@ func TestPartitionedAggregationExactlyOnceAfterCrash(t *testing.T) {
 			if tk.repart == nil {
 				commit = append(commit, tk)
 			}
-			for _, in := range tk.inputs {
-				max := 40
-				if in.limit != nil {
-					max = int(min(int64(max), in.limit()-in.offset))
-				}
-				if max <= 0 {
-					continue
-				}
-				recs, err := lg.Read(ctx, in.topic, in.partition, in.offset, max, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := tk.process(in, recs); err != nil {
-					t.Fatal(err)
-				}
-			}
+			processSome(t, ctx, lg, tk, 40)
 		}
 	}
 	for _, tk := range commit {
@@ -722,6 +707,29 @@ func TestRepartitionedJoinMatchesOneTask(t *testing.T) {
 	}
 }
 
+// processSome has tk process up to max records of each of its inputs (no further than a
+// read-committed input allows), without committing: a crash then finds output past the
+// committed marks.
+func processSome(t *testing.T, ctx context.Context, lg *embedded.Log, tk *task, max int) {
+	t.Helper()
+	for _, in := range tk.inputs {
+		n := max
+		if in.limit != nil {
+			n = int(min(int64(n), in.limit()-in.offset))
+		}
+		if n <= 0 {
+			continue
+		}
+		recs, err := lg.Read(ctx, in.topic, in.partition, in.offset, n, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tk.process(in, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestRepartitionedJoinExactlyOnceAfterCrash: a crash while the writers and join tasks of a
 // repartitioned join are part way through, some committed and some not, leaves every order in
 // the output exactly once after the restart.
@@ -752,22 +760,7 @@ func TestRepartitionedJoinExactlyOnceAfterCrash(t *testing.T) {
 	insert(e, 150, 300)
 	ctx := context.Background()
 	for i, tk := range queryTasks(e, q) {
-		for _, in := range tk.inputs {
-			max := 25
-			if in.limit != nil {
-				max = int(min(int64(max), in.limit()-in.offset))
-			}
-			if max <= 0 {
-				continue
-			}
-			recs, err := lg.Read(ctx, in.topic, in.partition, in.offset, max, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tk.process(in, recs); err != nil {
-				t.Fatal(err)
-			}
-		}
+		processSome(t, ctx, lg, tk, 25)
 		if i%2 == 0 {
 			if err := tk.commit(); err != nil {
 				t.Fatal(err)

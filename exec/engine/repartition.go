@@ -137,7 +137,8 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 	return nil
 }
 
-// startRepartWriter starts the writer task of source partition i.
+// startRepartWriter starts the writer task of source partition i: it routes each record of
+// the aggregation's (or the join's stream's) partition i to its partition of the topic.
 func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, i int32, nOut int) (*task, error) {
 	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-r%d", qi.ID, i))
 	if err != nil {
@@ -148,24 +149,29 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 	t.owns = func(p int32) bool { return p >= lo && p < hi }
 	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
 	t.mat, t.pullFromAgg = false, false
+	out := &repartOut{t: t}
+	var next node
 	if plan.join != nil {
-		return e.startJoinRepartWriter(ctx, qi, plan, t, committed, i, lo, nOut)
-	}
-	kc, _, err := sink.codecs()
-	if err != nil {
-		return nil, err
-	}
-	rn := &repartNode{t: t, groups: plan.agg.groups, kc: kc, base: lo, n: nOut, group: make([]any, len(plan.agg.groups))}
-	var next node = rn
-	if plan.tableSource {
-		_, vc, err := plan.sources[0].src.codecs()
+		if next, err = joinRoute(plan, out, lo, lo+i%int32(nOut), nOut); err != nil {
+			return nil, err
+		}
+	} else {
+		kc, _, err := sink.codecs()
 		if err != nil {
 			return nil, err
 		}
-		next = &repartChangeNode{rn: rn, vc: vc, nk: len(plan.sources[0].src.keyCols())}
-	}
-	if plan.where != nil {
-		next = &filterNode{cond: plan.where, next: next, table: plan.tableSource}
+		rn := &repartNode{out: out, groups: plan.agg.groups, kc: kc, base: lo, n: nOut, group: make([]any, len(plan.agg.groups))}
+		next = rn
+		if plan.tableSource {
+			_, vc, err := plan.sources[0].src.codecs()
+			if err != nil {
+				return nil, err
+			}
+			next = &repartChangeNode{rn: rn, vc: vc, nk: len(plan.sources[0].src.keyCols())}
+		}
+		if plan.where != nil {
+			next = &filterNode{cond: plan.where, next: next, table: plan.tableSource}
+		}
 	}
 	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
 	inner, err := pl.sourceEntry(plan.sources[0], 0, next)
@@ -173,22 +179,12 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 		return nil, err
 	}
 	pl.entry = []func(*storage.Record) error{func(rec *storage.Record) error {
-		rn.cur = rec
+		out.cur = rec
 		return inner(rec)
 	}}
 	t.pl = pl
-	src := plan.sources[0].src
-	info, err := e.log.DescribeTopic(ctx, src.Topic)
-	if err != nil {
-		return nil, fmt.Errorf("source topic %s: %w", src.Topic, err)
-	}
-	for _, p := range info.Partitions {
-		if p.Partition != i {
-			continue
-		}
-		in := &taskInput{topic: src.Topic, partition: p.Partition, entry: pl.entry[0]}
-		e.resumeAt(in, p, committed, plan)
-		t.inputs = append(t.inputs, in)
+	if err := e.addSourceInputs(ctx, t, plan.sources[0].src.Topic, i, pl.entry[0], committed, plan); err != nil {
+		return nil, err
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {
 		return nil, err
@@ -229,14 +225,8 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 	if changes != nil {
 		entry = changes.entry(pl.entry[0])
 	}
-	seen, err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, entry)
-	if err != nil {
+	if err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, entry); err != nil {
 		return err
-	}
-	t.commitExtra = func(offs map[string]int64) {
-		for _, rs := range seen {
-			offs[rs.key] = rs.last
-		}
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {
 		return err
@@ -245,61 +235,34 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 	return nil
 }
 
-// startJoinRepartWriter starts the writer of stream partition i of a repartitioned join: it
-// routes each stream record to the table partition of its join key (a NULL key, which joins
-// nothing, to partition i mod N so that a LEFT JOIN still emits it).
-func (e *Engine) startJoinRepartWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, t *task, committed map[string]int64, i, lo int32, nOut int) (*task, error) {
+// joinRoute is the end of a join writer's pipeline: it routes each stream record to the table
+// partition of its join key (a NULL key, which joins nothing, to nullTo so that a LEFT JOIN
+// still emits it).
+func joinRoute(plan *queryPlan, out *repartOut, base, nullTo int32, nOut int) (node, error) {
 	stream, table := plan.sources[0], plan.sources[1].src
 	kc, _, err := table.codecs()
 	if err != nil {
 		return nil, err
 	}
 	st := plan.join.steps[0]
-	jn := &joinRouteNode{t: t, kc: kc, base: lo, n: nOut, nullTo: lo + i%int32(nOut), key: func(r *eval.Rec) (any, error) {
+	return &joinRouteNode{out: out, kc: kc, base: base, n: nOut, nullTo: nullTo, key: func(r *eval.Rec) (any, error) {
 		return st.leftKey.Eval(plan.join.widen(stream, 0, r))
-	}}
-	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
-	inner, err := pl.sourceEntry(stream, 0, jn)
-	if err != nil {
-		return nil, err
-	}
-	pl.entry = []func(*storage.Record) error{func(rec *storage.Record) error {
-		jn.cur = rec
-		return inner(rec)
-	}}
-	t.pl = pl
-	info, err := e.log.DescribeTopic(ctx, stream.src.Topic)
-	if err != nil {
-		return nil, fmt.Errorf("source topic %s: %w", stream.src.Topic, err)
-	}
-	for _, p := range info.Partitions {
-		if p.Partition == i {
-			in := &taskInput{topic: stream.src.Topic, partition: p.Partition, entry: pl.entry[0]}
-			e.resumeAt(in, p, committed, plan)
-			t.inputs = append(t.inputs, in)
-		}
-	}
-	if err := e.recoverTask(ctx, t, committed); err != nil {
-		return nil, err
-	}
-	e.launch(qi, t)
-	return t, nil
+	}}, nil
 }
 
 // joinRouteNode ends a join writer's pipeline: it appends the current stream record to the
 // partition of its join key.
 type joinRouteNode struct {
-	t      *task
+	out    *repartOut
 	kc     serde.Codec // the table's key codec: the table's partitioner placed its rows
 	base   int32
 	n      int
 	nullTo int32
 	key    func(*eval.Rec) (any, error)
-	cur    *storage.Record
 }
 
 func (n *joinRouteNode) push(c *change) error {
-	if c.new == nil || n.cur == nil {
+	if c.new == nil || n.out.cur == nil {
 		return nil
 	}
 	part := n.nullTo
@@ -310,12 +273,7 @@ func (n *joinRouteNode) push(c *change) error {
 		}
 		part = n.base + storage.PartitionFor(kb, n.n)
 	}
-	cur := n.cur
-	val := make([]byte, repartHeader, repartHeader+len(cur.Value))
-	binary.BigEndian.PutUint32(val, uint32(cur.Partition))
-	binary.BigEndian.PutUint64(val[4:], uint64(cur.Offset))
-	val = append(val, cur.Value...)
-	n.t.out = append(n.t.out, storage.Record{Key: cur.Key, Value: val, Timestamp: cur.Timestamp, Headers: cur.Headers, Partition: part})
+	n.out.source(part)
 	return nil
 }
 
@@ -332,24 +290,11 @@ func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *query
 	}
 	t.pl = pl
 	table := plan.sources[1].src
-	tinfo, err := e.log.DescribeTopic(ctx, table.Topic)
-	if err != nil {
-		return fmt.Errorf("source topic %s: %w", table.Topic, err)
-	}
-	if int(j) >= len(tinfo.Partitions) {
-		return fmt.Errorf("table topic %s has no partition %d", table.Topic, j)
-	}
-	tin := &taskInput{topic: table.Topic, partition: j, entry: pl.entry[1]}
-	e.resumeAt(tin, tinfo.Partitions[j], committed, plan)
-	t.inputs = append(t.inputs, tin)
-	seen, err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, pl.entry[0])
-	if err != nil {
+	if err := e.addSourceInputs(ctx, t, table.Topic, j, pl.entry[1], committed, plan); err != nil {
 		return err
 	}
-	t.commitExtra = func(offs map[string]int64) {
-		for _, rs := range seen {
-			offs[rs.key] = rs.last
-		}
+	if err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, pl.entry[0]); err != nil {
+		return err
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {
 		return err
@@ -359,11 +304,12 @@ func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *query
 }
 
 // repartInputs adds to t the partitions {i*nOut+j} of the repartition topic, one per writer,
-// each read up to its writer's committed mark and unwrapped into the source record for entry.
-func (e *Engine) repartInputs(ctx context.Context, t *task, committed map[string]int64, topic string, j, nOut int32, writers []*repartWriter, entry func(*storage.Record) error) ([]*repartSeen, error) {
+// each read up to its writer's committed mark and unwrapped into the source record for entry;
+// the last source offset seen from each writer is committed with the task.
+func (e *Engine) repartInputs(ctx context.Context, t *task, committed map[string]int64, topic string, j, nOut int32, writers []*repartWriter, entry func(*storage.Record) error) error {
 	info, err := e.log.DescribeTopic(ctx, topic)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var seen []*repartSeen
 	for i, w := range writers {
@@ -384,7 +330,12 @@ func (e *Engine) repartInputs(ctx context.Context, t *task, committed map[string
 		}
 		t.inputs = append(t.inputs, in)
 	}
-	return seen, nil
+	t.commitExtra = func(offs map[string]int64) {
+		for _, rs := range seen {
+			offs[rs.key] = rs.last
+		}
+	}
+	return nil
 }
 
 // repartSeen is the last source offset an aggregation task consumed from one writer. A
@@ -415,43 +366,65 @@ func (rs *repartSeen) entry(topic string, inner func(*storage.Record) error) fun
 	}
 }
 
+// repartOut appends a writer's records to the repartition topic: the current source record,
+// or a table change, each behind the source record's partition and offset (repartHeader).
+type repartOut struct {
+	t   *task
+	cur *storage.Record
+}
+
+func (o *repartOut) header(size int) []byte {
+	val := make([]byte, repartHeader, repartHeader+size)
+	binary.BigEndian.PutUint32(val, uint32(o.cur.Partition))
+	binary.BigEndian.PutUint64(val[4:], uint64(o.cur.Offset))
+	return val
+}
+
+// source appends the current source record, unchanged, to partition p.
+func (o *repartOut) source(p int32) {
+	cur := o.cur
+	val := append(o.header(len(cur.Value)), cur.Value...)
+	o.t.out = append(o.t.out, storage.Record{Key: cur.Key, Value: val, Timestamp: cur.Timestamp, Headers: cur.Headers, Partition: p})
+}
+
 // repartNode ends a writer's pipeline: it routes the current source record to the partition
 // of its group.
 type repartNode struct {
-	t      *task
+	out    *repartOut
 	groups []*eval.Expr
 	kc     serde.Codec // the sink's key codec: the sink's partitioner decides
 	base   int32       // the writer's first partition
 	n      int         // sink partitions
-	cur    *storage.Record
 	group  []any
 }
 
 func (n *repartNode) push(c *change) error {
-	r := c.new
-	if r == nil || n.cur == nil {
+	if c.new == nil || n.out.cur == nil {
 		return nil
 	}
+	p, ok, err := n.partitionOf(c.new)
+	if err != nil || !ok {
+		// The aggregation skips rows with a NULL (or failing) grouping expression.
+		return err
+	}
+	n.out.source(p)
+	return nil
+}
+
+// partitionOf is the partition of r's group; false for a NULL (or failing) group.
+func (n *repartNode) partitionOf(r *eval.Rec) (int32, bool, error) {
 	for i, x := range n.groups {
 		v, err := x.Eval(r)
 		if err != nil || v == nil {
-			// The aggregation skips rows with a NULL (or failing) grouping expression.
-			return nil
+			return 0, false, nil
 		}
 		n.group[i] = v
 	}
 	kb, err := n.kc.Encode(n.group)
 	if err != nil {
-		return err
+		return 0, false, err
 	}
-	cur := n.cur
-	val := make([]byte, repartHeader, repartHeader+len(cur.Value))
-	binary.BigEndian.PutUint32(val, uint32(cur.Partition))
-	binary.BigEndian.PutUint64(val[4:], uint64(cur.Offset))
-	val = append(val, cur.Value...)
-	n.t.out = append(n.t.out, storage.Record{Key: cur.Key, Value: val, Timestamp: cur.Timestamp, Headers: cur.Headers,
-		Partition: n.base + storage.PartitionFor(kb, n.n)})
-	return nil
+	return n.base + storage.PartitionFor(kb, n.n), true, nil
 }
 
 // A table change in a repartition record: after the header, a flag byte (changeOld and/or
@@ -472,8 +445,7 @@ type repartChangeNode struct {
 }
 
 func (n *repartChangeNode) push(c *change) error {
-	rn := n.rn
-	if rn.cur == nil {
+	if n.rn.out.cur == nil {
 		return nil
 	}
 	oldP, oldOK := n.partitionOf(c.old)
@@ -499,26 +471,13 @@ func (n *repartChangeNode) partitionOf(r *eval.Rec) (int32, bool) {
 	if r == nil {
 		return 0, false
 	}
-	rn := n.rn
-	for i, x := range rn.groups {
-		v, err := x.Eval(r)
-		if err != nil || v == nil {
-			return 0, false
-		}
-		rn.group[i] = v
-	}
-	kb, err := rn.kc.Encode(rn.group)
-	if err != nil {
-		return 0, false
-	}
-	return rn.base + storage.PartitionFor(kb, rn.n), true
+	p, ok, err := n.rn.partitionOf(r)
+	return p, ok && err == nil
 }
 
 func (n *repartChangeNode) send(p int32, old, new *eval.Rec) error {
-	cur := n.rn.cur
-	val := make([]byte, repartHeader+1, repartHeader+64)
-	binary.BigEndian.PutUint32(val, uint32(cur.Partition))
-	binary.BigEndian.PutUint64(val[4:], uint64(cur.Offset))
+	out := n.rn.out
+	val := append(out.header(64), 0)
 	if old != nil {
 		b, err := n.vc.Encode(old.Vals[n.nk:])
 		if err != nil {
@@ -536,7 +495,7 @@ func (n *repartChangeNode) send(p int32, old, new *eval.Rec) error {
 		val[repartHeader] |= changeNew
 		val = append(val, b...)
 	}
-	n.rn.t.out = append(n.rn.t.out, storage.Record{Key: cur.Key, Value: val, Timestamp: cur.Timestamp, Partition: p})
+	out.t.out = append(out.t.out, storage.Record{Key: out.cur.Key, Value: val, Timestamp: out.cur.Timestamp, Partition: p})
 	return nil
 }
 

@@ -118,17 +118,8 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 	}
 	t.ownCache()
 	for i, bs := range plan.sources {
-		info, err := e.log.DescribeTopic(ctx, bs.src.Topic)
-		if err != nil {
-			return nil, fmt.Errorf("source topic %s: %w", bs.src.Topic, err)
-		}
-		for _, p := range info.Partitions {
-			if only >= 0 && p.Partition != only {
-				continue
-			}
-			in := &taskInput{topic: bs.src.Topic, partition: p.Partition, entry: pl.entry[i]}
-			e.resumeAt(in, p, committed, plan)
-			t.inputs = append(t.inputs, in)
+		if err := e.addSourceInputs(ctx, t, bs.src.Topic, only, pl.entry[i], committed, plan); err != nil {
+			return nil, err
 		}
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {
@@ -136,6 +127,24 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 	}
 	e.launch(qi, t)
 	return t, nil
+}
+
+// addSourceInputs adds to t the partitions of a source topic it reads (every one, or only the
+// partition only when it is not negative), each resuming where t last committed.
+func (e *Engine) addSourceInputs(ctx context.Context, t *task, topic string, only int32, entry func(*storage.Record) error, committed map[string]int64, plan *queryPlan) error {
+	info, err := e.log.DescribeTopic(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("source topic %s: %w", topic, err)
+	}
+	for _, p := range info.Partitions {
+		if only >= 0 && p.Partition != only {
+			continue
+		}
+		in := &taskInput{topic: topic, partition: p.Partition, entry: entry}
+		e.resumeAt(in, p, committed, plan)
+		t.inputs = append(t.inputs, in)
+	}
+	return nil
 }
 
 // resumeAt sets where an input starts reading: its committed offset, else the end or the

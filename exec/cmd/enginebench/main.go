@@ -318,16 +318,47 @@ func runWindow(ctx context.Context) error {
 // runJoinRepart: orders keyed by order id, enriched from a users table on their user column,
 // so the orders go through a repartition stage to meet the users' partitions.
 func runJoinRepart(ctx context.Context) error {
+	return runJoinScenario(ctx, "join-repart",
+		`CREATE STREAM orders (OID STRING KEY, UID STRING, AMOUNT DOUBLE) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);`,
+		`CREATE STREAM enriched AS SELECT o.UID AS UID, o.OID AS OID, o.AMOUNT, u.NAME FROM orders o JOIN users u ON o.UID = u.UID;`,
+		func(i int) ([]byte, []byte) {
+			uid := "u" + strconv.Itoa((i*7)%*keys)
+			return []byte("o" + strconv.Itoa(i)), []byte(`{"UID":"` + uid + `","AMOUNT":` + strconv.Itoa(i%1000) + `.5}`)
+		})
+}
+
+// runJoin: orders enriched from a users table, both keyed by the user.
+func runJoin(ctx context.Context) error {
+	return runJoinScenario(ctx, "join",
+		`CREATE STREAM orders (UID STRING KEY, ID BIGINT, AMOUNT DOUBLE) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);`,
+		`CREATE STREAM enriched AS SELECT o.UID AS UID, o.ID, o.AMOUNT, u.NAME FROM orders o JOIN users u ON o.UID = u.UID;`,
+		func(i int) ([]byte, []byte) {
+			return []byte("u" + strconv.Itoa((i*7)%*keys)), []byte(`{"ID":` + strconv.Itoa(i) + `,"AMOUNT":` + strconv.Itoa(i%1000) + `.5}`)
+		})
+}
+
+// runJoinScenario loads a users table, starts the join query over the orders stream (DDL with
+// a %d for the partition count), then times the orders (order(i) gives key and value) from
+// first append to last joined record.
+func runJoinScenario(ctx context.Context, name, ordersDDL, query string, order func(i int) ([]byte, []byte)) error {
 	b, err := open(ctx)
 	if err != nil {
 		return err
 	}
 	defer b.close()
 	if err := b.exec(ctx, fmt.Sprintf(`CREATE TABLE users (UID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON', PARTITIONS=%d);
-		CREATE STREAM orders (OID STRING KEY, UID STRING, AMOUNT DOUBLE) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);
-		CREATE STREAM enriched AS SELECT o.UID AS UID, o.OID AS OID, o.AMOUNT, u.NAME FROM orders o JOIN users u ON o.UID = u.UID;`, *partitions, *partitions)); err != nil {
+		`+ordersDDL, *partitions, *partitions)); err != nil {
 		return err
 	}
+	if err := b.exec(ctx, query); err != nil {
+		var ee *engine.Error
+		if errors.As(err, &ee) {
+			fmt.Printf("%-8s skipped: the engine rejects the stream-table join: %s\n", name, ee.Msg)
+			return nil
+		}
+		return err
+	}
+	// Table first (keyed, so partitioned by key), then the orders.
 	part := func(k []byte) int32 { return storage.PartitionFor(k, *partitions) }
 	if err := b.produceKeyed(ctx, "users", *keys, part, func(i int) ([]byte, []byte, int64) {
 		return []byte("u" + strconv.Itoa(i%*keys)), []byte(`{"NAME":"user ` + strconv.Itoa(i) + `"}`), 1_600_000_000_000
@@ -339,8 +370,8 @@ func runJoinRepart(ctx context.Context) error {
 	}
 	start := time.Now()
 	if err := b.produceKeyed(ctx, "orders", *records, part, func(i int) ([]byte, []byte, int64) {
-		uid := "u" + strconv.Itoa((i*7)%*keys)
-		return []byte("o" + strconv.Itoa(i)), []byte(`{"UID":"` + uid + `","AMOUNT":` + strconv.Itoa(i%1000) + `.5}`), int64(1_700_000_000_000 + i)
+		k, v := order(i)
+		return k, v, int64(1_700_000_000_000 + i)
 	}); err != nil {
 		return err
 	}
@@ -348,52 +379,7 @@ func runJoinRepart(ctx context.Context) error {
 	if err := b.waitTopic(ctx, "ENRICHED", int64(*records)); err != nil {
 		return err
 	}
-	report("join-repart", *records, time.Since(start), fmt.Sprintf("(table rows=%d, orders appended in %.3fs)", *keys, produced.Seconds()))
-	return nil
-}
-
-// runJoin: orders enriched from a users table.
-func runJoin(ctx context.Context) error {
-	b, err := open(ctx)
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	if err := b.exec(ctx, fmt.Sprintf(`CREATE TABLE users (UID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON', PARTITIONS=%d);
-		CREATE STREAM orders (UID STRING KEY, ID BIGINT, AMOUNT DOUBLE) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);`, *partitions, *partitions)); err != nil {
-		return err
-	}
-	err = b.exec(ctx, `CREATE STREAM enriched AS SELECT o.UID AS UID, o.ID, o.AMOUNT, u.NAME FROM orders o JOIN users u ON o.UID = u.UID;`)
-	if err != nil {
-		var ee *engine.Error
-		if errors.As(err, &ee) {
-			fmt.Printf("%-8s skipped: the engine rejects the stream-table join: %s\n", "join", ee.Msg)
-			return nil
-		}
-		return err
-	}
-	// Table first (keyed, so partitioned by key like the orders), then the orders.
-	key := func(i int) []byte { return []byte("u" + strconv.Itoa(i%*keys)) }
-	part := func(k []byte) int32 { return storage.PartitionFor(k, *partitions) }
-	if err := b.produceKeyed(ctx, "users", *keys, part, func(i int) ([]byte, []byte, int64) {
-		return key(i), []byte(`{"NAME":"user ` + strconv.Itoa(i) + `"}`), 1_600_000_000_000
-	}); err != nil {
-		return err
-	}
-	if err := b.e.Quiesce(ctx); err != nil {
-		return err
-	}
-	start := time.Now()
-	if err := b.produceKeyed(ctx, "orders", *records, part, func(i int) ([]byte, []byte, int64) {
-		return key(i * 7), []byte(`{"ID":` + strconv.Itoa(i) + `,"AMOUNT":` + strconv.Itoa(i%1000) + `.5}`), int64(1_700_000_000_000 + i)
-	}); err != nil {
-		return err
-	}
-	produced := time.Since(start)
-	if err := b.waitTopic(ctx, "ENRICHED", int64(*records)); err != nil {
-		return err
-	}
-	report("join", *records, time.Since(start), fmt.Sprintf("(table rows=%d, orders appended in %.3fs)", *keys, produced.Seconds()))
+	report(name, *records, time.Since(start), fmt.Sprintf("(table rows=%d, orders appended in %.3fs)", *keys, produced.Seconds()))
 	return nil
 }
 
