@@ -90,7 +90,8 @@ type Log interface {
 
 	// Append writes records to topic. Each record goes to rec.Partition, or to the default
 	// partitioner's choice when rec.Partition < 0. It returns the offset given to each record,
-	// in input order.
+	// in input order. Append does not keep recs or the slices they hold once it returns, so
+	// callers may reuse their buffers.
 	Append(ctx context.Context, topic string, recs []Record) ([]int64, error)
 
 	// Read returns up to max records of one partition starting at offset. If none are

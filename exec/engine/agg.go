@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"sort"
 	"strconv"
+	"unsafe"
 
 	"github.com/sluicedb/sluice/exec/eval"
 	"github.com/sluicedb/sluice/exec/serde"
@@ -33,6 +35,9 @@ type aggEntry struct {
 	// superseded: another entry replaced this one in the cache under the same key; flush
 	// skips it (the newer entry is written instead).
 	superseded bool
+
+	groupInline [2]any
+	accsInline  [3]functions.Accumulator
 }
 
 // aggNode folds rows into per-group accumulators. Entries live in an in-memory write-back
@@ -61,15 +66,18 @@ type aggNode struct {
 	gkBuf    []byte
 	keyBuf   []byte
 	encBuf   []byte
+	encArena []byte // the encodings writeDirty passed to the commit in progress
 	// recBuf are the rows forwarded downstream, reused from update to update unless EMIT
 	// FINAL keeps them (the projection copies the values it needs before push returns).
 	recBuf [2]eval.Rec
 	// written filters the keys this node has written to the store. When the store held no
 	// aggregate state at the start (fresh), a key missing from the cache and the filter is
 	// known to be absent, so lookup skips the store read (new windows, new groups).
-	written   bloomFilter
-	freshDone bool
-	fresh     bool
+	written bloomFilter
+	// maxWrittenStart is the latest window start written (time windows).
+	maxWrittenStart int64
+	freshDone       bool
+	fresh           bool
 	// shards is the number of partition tasks the query runs as: they share the cache bound.
 	shards int
 }
@@ -130,7 +138,18 @@ func (n *aggNode) args(c *aggCall, r *eval.Rec) ([]any, error) {
 
 // newEntry makes an empty entry; it copies group, which may be a scratch buffer, and keeps key.
 func (n *aggNode) newEntry(group []any, key []byte) *aggEntry {
-	e := &aggEntry{group: append([]any(nil), group...), stateKey: key, accs: make([]functions.Accumulator, len(n.a.calls)), ts: -1 << 62}
+	e := &aggEntry{stateKey: key, ts: -1 << 62}
+	// Small groups and call lists live in the entry itself: one allocation instead of three.
+	if len(group) <= len(e.groupInline) {
+		e.group = append(e.groupInline[:0], group...)
+	} else {
+		e.group = append([]any(nil), group...)
+	}
+	if len(n.a.calls) <= len(e.accsInline) {
+		e.accs = e.accsInline[:len(n.a.calls)]
+	} else {
+		e.accs = make([]functions.Accumulator, len(n.a.calls))
+	}
 	for i, c := range n.a.calls {
 		e.accs[i] = c.impl.New()
 	}
@@ -147,7 +166,9 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 	if old != nil {
 		old.superseded = true // replaced below, by the stored entry or a new one
 	}
-	key = append([]byte(nil), key...)
+	// One copy of the key serves as the map key and the state key (nothing writes to it).
+	ks := string(key)
+	key = unsafe.Slice(unsafe.StringData(ks), len(ks))
 	if !n.knownAbsent(key) {
 		b, ok, err := n.st.Get(aggTable, key)
 		if err != nil {
@@ -159,7 +180,7 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 				return nil, err
 			}
 			e.seen = true
-			n.cache[string(key)] = e
+			n.cache[ks] = e
 			return e, nil
 		}
 	}
@@ -167,7 +188,7 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 		return nil, nil
 	}
 	e := n.newEntry(group, key)
-	n.cache[string(key)] = e
+	n.cache[ks] = e
 	return e, nil
 }
 
@@ -212,7 +233,31 @@ func (n *aggNode) knownAbsent(key []byte) bool {
 			n.fresh = empty
 		}
 	}
-	return n.fresh && !n.written.mayContain(key)
+	if !n.fresh {
+		return false
+	}
+	if n.timeWindowed() && len(key) >= 16 {
+		// A window starting after every window written so far cannot have been written: the
+		// common case of windows opening as event time advances needs no filter probe.
+		start := int64(binary.BigEndian.Uint64(key[len(key)-16:]) ^ (1 << 63))
+		if start > n.maxWrittenStart {
+			return true
+		}
+	}
+	return !n.written.mayContain(key)
+}
+
+// timeWindowed reports a tumbling or hopping window (state keys end with the window bounds).
+func (n *aggNode) timeWindowed() bool {
+	return n.a.window != nil && n.a.window.Type != ast.Session
+}
+
+// noteWritten records that e's key is in the store, for knownAbsent.
+func (n *aggNode) noteWritten(e *aggEntry) {
+	n.written.add(e.stateKey)
+	if e.start > n.maxWrittenStart {
+		n.maxWrittenStart = e.start
+	}
 }
 
 func (n *aggNode) apply(e *aggEntry, r *eval.Rec, undo bool) {
@@ -540,12 +585,57 @@ func (n *aggNode) flush() {
 		// The store copies the value, so the encoding buffer is reused.
 		n.encBuf = n.encodeEntryTo(n.encBuf[:0], e)
 		n.st.Put(aggTable, e.stateKey, n.encBuf)
-		n.written.add(e.stateKey)
+		n.noteWritten(e)
 	}
 	n.dirtyList = n.dirtyList[:0]
 	if cap(n.encBuf) > 1<<20 {
 		n.encBuf = nil
 	}
+	n.evict()
+}
+
+// writeDirty passes the dirty entries to put, for a store that takes them straight into its
+// commit (committer); committed then marks them clean once the commit succeeded. It may be
+// called more than once per commit, and makes the same calls each time: the encodings are
+// appended to encArena, which lives until committed.
+func (n *aggNode) writeDirty(put func(table string, key, value []byte, deleted bool)) {
+	n.encArena = n.encArena[:0]
+	for _, e := range n.dirtyList {
+		if !e.dirty || e.superseded {
+			continue
+		}
+		if e.deleted {
+			put(aggTable, e.stateKey, nil, true)
+			continue
+		}
+		start := len(n.encArena)
+		n.encArena = n.encodeEntryTo(n.encArena, e)
+		put(aggTable, e.stateKey, n.encArena[start:len(n.encArena):len(n.encArena)], false)
+	}
+}
+
+// committed marks the entries writeDirty passed as written, after their commit.
+func (n *aggNode) committed() {
+	for i, e := range n.dirtyList {
+		n.dirtyList[i] = nil
+		if !e.dirty {
+			continue
+		}
+		e.dirty = false
+		if e.superseded {
+			continue
+		}
+		if e.deleted {
+			delete(n.cache, string(e.stateKey))
+			continue
+		}
+		n.noteWritten(e)
+	}
+	n.dirtyList = n.dirtyList[:0]
+	if cap(n.encArena) > 4<<20 {
+		n.encArena = nil
+	}
+	n.encArena = n.encArena[:0]
 	n.evict()
 }
 

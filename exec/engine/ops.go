@@ -315,6 +315,9 @@ type projectNode struct {
 	windowed bool
 	session  bool
 	having   *eval.Expr
+	// Scratch of the sink path: the row being emitted and its key and value slices.
+	outScratch             outRec
+	keyScratch, valScratch []any
 }
 
 // tombstoneVals are a push query's columns for a deleted row: key columns and window bounds
@@ -382,8 +385,8 @@ func (n *projectNode) push(c *change) error {
 	if n.p.hasTableFns {
 		return n.explode(r)
 	}
-	out := &outRec{ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition, headers: r.Headers, nullKeyObject: n.p.partition != nil}
 	if n.ordered {
+		out := &outRec{ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition, headers: r.Headers, nullKeyObject: n.p.partition != nil}
 		for _, it := range n.p.proj {
 			v, err := it.expr.Eval(r)
 			if err != nil {
@@ -394,8 +397,13 @@ func (n *projectNode) push(c *change) error {
 		out.key = n.keyOf(r)
 		return n.emit(out)
 	}
-	out.key = make([]any, 0, len(n.p.keyIdx))
-	out.vals = make([]any, 0, len(n.p.proj)-len(n.p.keyIdx))
+	out := &n.outScratch
+	*out = outRec{ts: r.Ts, windowed: n.windowed, session: n.session, winStart: r.WinStart, winEnd: r.WinEnd, partition: r.Partition, headers: r.Headers, nullKeyObject: n.p.partition != nil}
+	// A sink's emit encodes the row before it returns, so its slices are reused (push queries,
+	// which hand rows to a client, take the ordered path above).
+	out.key = n.keyScratch[:0]
+	out.vals = n.valScratch[:0]
+	defer func() { n.keyScratch, n.valScratch = out.key[:0], out.vals[:0] }()
 	for _, idx := range n.p.keyIdx {
 		v, err := n.p.proj[idx].expr.Eval(r)
 		if err != nil {

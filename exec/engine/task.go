@@ -51,6 +51,7 @@ type task struct {
 	// exclusive: this query is the only writer of its sink topic, so truncation is safe.
 	exclusive bool
 	out       []storage.Record
+	outArena  []byte // the encoded keys and values of out
 	matBuf    []byte // scratch for materialized rows (the store copies them)
 	hwm       map[int32]int64
 	keyCodec  serde.Codec
@@ -301,7 +302,7 @@ func (e *Engine) offsetReset(p *queryPlan) string {
 
 // emit encodes one result and queues it for the sink.
 func (t *task) emit(o *outRec) error {
-	rec, err := encodeOut(o, t.sink, t.keyCodec, t.valCodec, t.tsCol)
+	rec, err := encodeOutTo(&t.outArena, o, t.sink, t.keyCodec, t.valCodec, t.tsCol)
 	if err != nil {
 		t.recordError(err, nil)
 		return nil
@@ -321,23 +322,39 @@ func (t *task) emit(o *outRec) error {
 
 // encodeOut serializes a result row for sink s.
 func encodeOut(o *outRec, s *source, kc, vc serde.Codec, tsCol int) (storage.Record, error) {
+	return encodeOutTo(nil, o, s, kc, vc, tsCol)
+}
+
+// encodeOutTo is encodeOut with the key and value appended to *arena when it is not nil and
+// the codecs can append: a task's output batch then shares one buffer, reused once the batch
+// is written.
+func encodeOutTo(arena *[]byte, o *outRec, s *source, kc, vc serde.Codec, tsCol int) (storage.Record, error) {
 	var key []byte
 	var err error
+	keyInArena := false
 	if len(o.key) > 0 {
 		// A single NULL key is a null record key; several key columns always form an object.
 		if !allNil(o.key) || (len(o.key) > 1 && o.nullKeyObject) {
-			if key, err = kc.Encode(o.key); err != nil {
+			if key, keyInArena, err = encodeInto(arena, kc, o.key); err != nil {
 				return storage.Record{}, err
 			}
 		}
 	}
 	partKey := key
 	if o.windowed && key != nil {
-		key = serde.WindowedKey(key, o.session, o.winStart, o.winEnd)
+		if keyInArena {
+			// The key is the arena's tail: the window extends it in place.
+			start := len(*arena) - len(key)
+			*arena = serde.AppendWindow(*arena, o.session, o.winStart, o.winEnd)
+			key = (*arena)[start:len(*arena):len(*arena)]
+			partKey = key[:len(partKey):len(partKey)]
+		} else {
+			key = serde.WindowedKey(key, o.session, o.winStart, o.winEnd)
+		}
 	}
 	rec := storage.Record{Key: key, Timestamp: o.ts, Partition: -1, Headers: o.headers}
 	if !o.tombstone {
-		if rec.Value, err = vc.Encode(o.vals); err != nil {
+		if rec.Value, _, err = encodeInto(arena, vc, o.vals); err != nil {
 			return storage.Record{}, err
 		}
 		if rec.Value == nil {
@@ -366,6 +383,23 @@ func encodeOut(o *outRec, s *source, kc, vc serde.Codec, tsCol int) (storage.Rec
 		rec.Partition = o.partition % int32(n)
 	}
 	return rec, nil
+}
+
+// encodeInto encodes vals with c, appending to *arena when it can (inArena: the result is
+// the arena's tail).
+func encodeInto(arena *[]byte, c serde.Codec, vals []any) (b []byte, inArena bool, err error) {
+	ap, ok := c.(serde.Appender)
+	if arena == nil || !ok {
+		b, err = c.Encode(vals)
+		return b, false, err
+	}
+	start := len(*arena)
+	out, null, err := ap.AppendEncode(*arena, vals)
+	if err != nil || null {
+		return nil, false, err
+	}
+	*arena = out
+	return out[start:len(out):len(out)], true, nil
 }
 
 func allNil(vs []any) bool {
@@ -448,6 +482,12 @@ func (t *task) flushOutput(ctx context.Context) error {
 		}
 	}
 	t.out = t.out[:0]
+	// Append copied the records, so the buffer they were encoded in is free again. One that
+	// grew very large for a burst is let go.
+	if cap(t.outArena) > 4<<20 {
+		t.outArena = nil
+	}
+	t.outArena = t.outArena[:0]
 	return nil
 }
 
@@ -471,7 +511,12 @@ func (t *task) commit() error {
 	if !t.dirty {
 		return nil
 	}
-	if t.pl.agg != nil {
+	// A store that takes writes straight into its commit spares the aggregation's entries a
+	// copy into its write buffer.
+	committer, direct := t.store.(interface {
+		CommitWith(map[string]int64, func(func(table string, key, value []byte, deleted bool))) error
+	})
+	if t.pl.agg != nil && !direct {
 		t.pl.agg.flush()
 	}
 	offs := make(map[string]int64, len(t.inputs)+len(t.hwm)+1)
@@ -485,7 +530,12 @@ func (t *task) commit() error {
 	if t.commitExtra != nil {
 		t.commitExtra(offs)
 	}
-	if err := t.store.Commit(offs); err != nil {
+	if direct && t.pl.agg != nil {
+		if err := committer.CommitWith(offs, t.pl.agg.writeDirty); err != nil {
+			return err
+		}
+		t.pl.agg.committed()
+	} else if err := t.store.Commit(offs); err != nil {
 		return err
 	}
 	if t.repart != nil {

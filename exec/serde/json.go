@@ -28,11 +28,15 @@ func (c *jsonCodec) Encode(vals []any) ([]byte, error) {
 	if hint < 64 {
 		hint = 64
 	}
-	buf := make([]byte, 0, hint)
+	buf, _, err := c.AppendEncode(make([]byte, 0, hint), vals)
+	c.noteSize(len(buf), hint)
+	return buf, err
+}
+
+// AppendEncode implements Appender; JSON has no null encoding (NULL is the text null).
+func (c *jsonCodec) AppendEncode(buf []byte, vals []any) ([]byte, bool, error) {
 	if c.unwrapped {
-		buf = AppendJSON(buf, vals[0], c.cols[0].Type)
-		c.noteSize(len(buf), hint)
-		return buf, nil
+		return AppendJSON(buf, vals[0], c.cols[0].Type), false, nil
 	}
 	buf = append(buf, '{')
 	for i, col := range c.cols {
@@ -43,9 +47,7 @@ func (c *jsonCodec) Encode(vals []any) ([]byte, error) {
 		buf = append(buf, ':')
 		buf = AppendJSON(buf, vals[i], col.Type)
 	}
-	buf = append(buf, '}')
-	c.noteSize(len(buf), hint)
-	return buf, nil
+	return append(buf, '}'), false, nil
 }
 
 func (c *jsonCodec) noteSize(n, hint int) {

@@ -15,22 +15,34 @@ type kafkaCodec struct {
 }
 
 func (c *kafkaCodec) Encode(vals []any) ([]byte, error) {
+	b, null, err := c.AppendEncode(nil, vals)
+	if null || err != nil {
+		return nil, err
+	}
+	if b == nil {
+		b = []byte{} // an empty string or bytes value, not a null
+	}
+	return b, nil
+}
+
+// AppendEncode implements Appender; a NULL value is a null record key or value.
+func (c *kafkaCodec) AppendEncode(dst []byte, vals []any) ([]byte, bool, error) {
 	if len(c.cols) == 0 || vals[0] == nil {
-		return nil, nil
+		return dst, true, nil
 	}
 	switch x := vals[0].(type) {
 	case int32:
-		return binary.BigEndian.AppendUint32(nil, uint32(x)), nil
+		return binary.BigEndian.AppendUint32(dst, uint32(x)), false, nil
 	case int64:
-		return binary.BigEndian.AppendUint64(nil, uint64(x)), nil
+		return binary.BigEndian.AppendUint64(dst, uint64(x)), false, nil
 	case float64:
-		return binary.BigEndian.AppendUint64(nil, math.Float64bits(x)), nil
+		return binary.BigEndian.AppendUint64(dst, math.Float64bits(x)), false, nil
 	case string:
-		return []byte(x), nil
+		return append(dst, x...), false, nil
 	case []byte:
-		return x, nil
+		return append(dst, x...), false, nil
 	}
-	return nil, fmt.Errorf("KAFKA format cannot serialize %T", vals[0])
+	return dst, false, fmt.Errorf("KAFKA format cannot serialize %T", vals[0])
 }
 
 func (c *kafkaCodec) Decode(b []byte, vals []any) error {
@@ -74,6 +86,14 @@ func WindowedKey(key []byte, session bool, start, end int64) []byte {
 		out = binary.BigEndian.AppendUint64(out, uint64(end))
 	}
 	return binary.BigEndian.AppendUint64(out, uint64(start))
+}
+
+// AppendWindow appends the window suffix WindowedKey adds to a key.
+func AppendWindow(dst []byte, session bool, start, end int64) []byte {
+	if session {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(end))
+	}
+	return binary.BigEndian.AppendUint64(dst, uint64(start))
 }
 
 // SplitWindowedKey undoes WindowedKey. For time windows end = start + size.

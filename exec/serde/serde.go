@@ -29,6 +29,13 @@ type Codec interface {
 	Decode(b []byte, vals []any) error
 }
 
+// Appender is implemented by codecs that can encode into a caller's buffer, so that a batch of
+// records shares one allocation. null reports an encoding that is a null record key or value
+// (dst is then returned unchanged).
+type Appender interface {
+	AppendEncode(dst []byte, vals []any) (out []byte, null bool, err error)
+}
+
 // ErrUnsupported is returned for formats this build cannot serialize.
 var ErrUnsupported = errors.New("unsupported format")
 

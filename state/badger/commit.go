@@ -16,6 +16,17 @@ import (
 //
 // On error the buffer is left intact, so the caller may retry or abort.
 func (s *Store) Commit(offsets map[string]int64) error {
+	return s.CommitWith(offsets, nil)
+}
+
+// CommitWith is Commit with further writes handed straight to the commit instead of through
+// Put, for an owner that keeps its own copy of this state (an aggregation's entry cache): they
+// skip the write buffer and the read cache, so Get and Scan do not see them before the commit
+// and the cache does not hold them after it. writes calls put for each write; it may be called
+// more than once per commit (a commit too large for one transaction goes through the redo log)
+// and must then make the same calls. The slices passed to put must stay unchanged until
+// CommitWith returns. writes may be nil.
+func (s *Store) CommitWith(offsets map[string]int64, writes func(put func(table string, key, value []byte, deleted bool))) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
@@ -31,6 +42,8 @@ func (s *Store) Commit(offsets map[string]int64) error {
 			return err
 		}
 	}
+	s.extra = writes
+	defer func() { s.extra = nil }()
 	err := s.commitTxn(offsets)
 	if errors.Is(err, bdg.ErrTxnTooBig) {
 		s.m.redoCommits.Add(1)
@@ -47,16 +60,14 @@ func (s *Store) Commit(offsets map[string]int64) error {
 func (s *Store) commitTxn(offsets map[string]int64) error {
 	txn := s.m.db.NewTransaction(true)
 	defer txn.Discard()
-	for _, n := range s.wb.dirty {
-		var err error
-		if n.deleted {
-			err = txn.Delete(bytesOf(n.key))
-		} else {
-			err = txn.Set(bytesOf(n.key), n.value)
+	err := s.eachWrite(func(key, value []byte, deleted bool) error {
+		if deleted {
+			return txn.Delete(key)
 		}
-		if err != nil {
-			return err
-		}
+		return txn.Set(key, value)
+	})
+	if err != nil {
+		return err
 	}
 	for src, off := range offsets {
 		if err := txn.Set(offsetKey(s.prefix, src), encodeOffset(off)); err != nil {
@@ -64,6 +75,32 @@ func (s *Store) commitTxn(offsets map[string]int64) error {
 		}
 	}
 	return txn.Commit()
+}
+
+// eachWrite calls fn with every write of the commit in progress: the buffered ones, then those
+// of CommitWith's writes function (their keys built in keyArena, which lives until the next
+// commit). It stops at fn's first error.
+func (s *Store) eachWrite(fn func(key, value []byte, deleted bool) error) error {
+	for _, n := range s.wb.dirty {
+		if err := fn(bytesOf(n.key), n.value, n.deleted); err != nil {
+			return err
+		}
+	}
+	if s.extra == nil {
+		return nil
+	}
+	s.keyArena = s.keyArena[:0]
+	var err error
+	s.extra(func(table string, key, value []byte, deleted bool) {
+		if err != nil {
+			return
+		}
+		start := len(s.keyArena)
+		s.keyArena = append(append(s.keyArena, s.tablePrefix(table)...), key...)
+		// Capped, so that a later append never writes into a key Badger still holds.
+		err = fn(s.keyArena[start:len(s.keyArena):len(s.keyArena)], value, deleted)
+	})
+	return err
 }
 
 // redoChunkBytes is the target size of one redo chunk: small enough to stay inline in the LSM
@@ -97,13 +134,15 @@ func (s *Store) commitRedo(offsets map[string]int64) error {
 		chunk, chunks = nil, chunks+1
 		return err
 	}
-	for _, n := range s.wb.dirty {
-		chunk = appendRedo(chunk, bytesOf(n.key), n.value, n.deleted)
+	err := s.eachWrite(func(key, value []byte, deleted bool) error {
+		chunk = appendRedo(chunk, key, value, deleted)
 		if len(chunk) >= limit {
-			if err := flush(); err != nil {
-				return err
-			}
+			return flush()
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := flush(); err != nil {
 		return err
@@ -114,7 +153,7 @@ func (s *Store) commitRedo(offsets map[string]int64) error {
 
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	err := db.Update(func(txn *bdg.Txn) error {
+	err = db.Update(func(txn *bdg.Txn) error {
 		if err := txn.Set(tagPrefix(s.prefix, tagMarker), binary.AppendUvarint(nil, uint64(chunks))); err != nil {
 			return err
 		}
@@ -133,15 +172,14 @@ func (s *Store) commitRedo(offsets map[string]int64) error {
 	s.pendingApply = true
 	apply := db.NewWriteBatch()
 	defer apply.Cancel()
-	for _, n := range s.wb.dirty {
-		if n.deleted {
-			err = apply.Delete(bytesOf(n.key))
-		} else {
-			err = apply.Set(bytesOf(n.key), n.value)
+	err = s.eachWrite(func(key, value []byte, deleted bool) error {
+		if deleted {
+			return apply.Delete(key)
 		}
-		if err != nil {
-			return err
-		}
+		return apply.Set(key, value)
+	})
+	if err != nil {
+		return err
 	}
 	if err := apply.Flush(); err != nil {
 		return err

@@ -30,6 +30,10 @@ type Store struct {
 	tables  map[string][]byte // table name -> table prefix
 	wb      *writeBack        // buffered writes and cached committed values
 	scratch []byte            // full key of the current Get/Put/Delete
+	// extra is the writes function of the CommitWith in progress; keyArena holds the full
+	// keys it produced.
+	extra    func(put func(table string, key, value []byte, deleted bool))
+	keyArena []byte
 	// pendingApply is set when a redo-log commit failed after its commit point: the next
 	// Commit replays the redo log before anything else.
 	pendingApply bool

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Log) {
 		fn   func(t *testing.T, l storage.Log)
 	}{
 		{"AppendRead", testAppendRead},
+		{"AppendKeepsNoBuffers", testAppendKeepsNoBuffers},
 		{"DenseOffsets", testDenseOffsets},
 		{"PlacementByKey", testPlacementByKey},
 		{"NullAndEmpty", testNullAndEmpty},
@@ -166,6 +167,28 @@ func testAppendRead(t *testing.T, l storage.Log) {
 	got, err = l.Read(ctxT(t), topic, 0, 1, 1, time.Second)
 	if err != nil || len(got) != 1 || got[0].Offset != 1 || string(got[0].Value) != "2" {
 		t.Fatalf("Read(@1, max 1) = %+v, %v", got, err)
+	}
+}
+
+// testAppendKeepsNoBuffers: callers reuse the buffers of appended records (a task encodes
+// its output batch into one), so a log must have copied what it needs before Append returns.
+func testAppendKeepsNoBuffers(t *testing.T, l storage.Log) {
+	topic := create(t, l, storage.TopicConfig{Partitions: 1})
+	buf := []byte("k1v1k2v2")
+	hv := []byte("h")
+	recs := []storage.Record{
+		{Key: buf[0:2], Value: buf[2:4], Partition: 0, Timestamp: 1, Headers: []storage.Header{{Key: "x", Value: hv}}},
+		{Key: buf[4:6], Value: buf[6:8], Partition: 0, Timestamp: 2},
+	}
+	appendOK(t, l, topic, recs)
+	copy(buf, "XXXXXXXX")
+	hv[0] = 'Z'
+	recs[0].Key, recs[1].Value = nil, nil
+	got := readAll(t, l, topic, 0, 0)
+	if len(got) != 2 || string(got[0].Key) != "k1" || string(got[0].Value) != "v1" ||
+		string(got[1].Key) != "k2" || string(got[1].Value) != "v2" ||
+		len(got[0].Headers) != 1 || string(got[0].Headers[0].Value) != "h" {
+		t.Fatalf("records changed with the caller's buffers: %+v", got)
 	}
 }
 
