@@ -336,7 +336,13 @@ func (n *aggNode) push(c *change) error {
 	grace := n.grace()
 	closeTime := n.pl.streamTime - grace
 	if w.Type == ast.Session {
-		return n.pushSession(group, gk, r, w.SizeMs, closeTime)
+		// Kafka Streams closes a session window gap + grace after stream time passes its end,
+		// and a session store keeps (so merges with) sessions ending within its retention.
+		retention := w.SizeMs + grace
+		if w.RetentionMs > retention {
+			retention = w.RetentionMs
+		}
+		return n.pushSession(group, gk, r, w.SizeMs, closeTime-w.SizeMs, n.pl.streamTime-retention+1)
 	}
 	size, advance := w.SizeMs, w.SizeMs
 	if w.Type == ast.Hopping {
@@ -430,7 +436,7 @@ func (n *aggNode) pushTable(c *change) error {
 }
 
 // pushSession merges r into the sessions of its group that lie within gap of it.
-func (n *aggNode) pushSession(group []any, gk []byte, r *eval.Rec, gap, closeTime int64) error {
+func (n *aggNode) pushSession(group []any, gk []byte, r *eval.Rec, gap, closeTime, liveFrom int64) error {
 	sessions, err := n.loadSessions(gk)
 	if err != nil {
 		return err
@@ -439,7 +445,7 @@ func (n *aggNode) pushSession(group []any, gk []byte, r *eval.Rec, gap, closeTim
 	var overlap []*aggEntry
 	var keep []*aggEntry
 	for _, s := range sessions {
-		if s.end >= r.Ts-gap && s.start <= r.Ts+gap {
+		if s.end >= r.Ts-gap && s.end >= liveFrom && s.start <= r.Ts+gap {
 			overlap = append(overlap, s)
 			if s.start < start {
 				start = s.start

@@ -63,6 +63,9 @@ type Error struct {
 	// same request that succeeded before it.
 	Statement string
 	Done      []Result
+	// SyntaxBrief, for a syntax error, is its message without the parser's detail line
+	// ("line 1:24: Syntax Error"): ksqlDB's REST API answers with that form.
+	SyntaxBrief string
 }
 
 // ErrorKind classifies errors the way ksqlDB's exception types do.

@@ -248,7 +248,11 @@ func (e *Engine) parseOne(p parse.Piece, s *Session) (ast.Statement, error) {
 				shifted.Col += p.Col - 1
 			}
 			shifted.Line += p.Line - 1
-			return nil, &Error{Code: 40001, SQLState: "42601", Kind: ParseError, Msg: shifted.Error(), Line: shifted.Line, Col: shifted.Col, Statement: p.Text}
+			out := &Error{Code: 40001, SQLState: "42601", Kind: ParseError, Msg: shifted.Error(), Line: shifted.Line, Col: shifted.Col, Statement: p.Text}
+			if pe.Kind == parse.Syntax {
+				out.SyntaxBrief = shifted.Brief()
+			}
+			return nil, out
 		}
 		return nil, &Error{Code: 40001, SQLState: "42601", Kind: ParseError, Msg: err.Error(), Statement: p.Text}
 	}

@@ -456,6 +456,10 @@ func (n *projectNode) explode(r *eval.Rec) error {
 				if j < len(results[i]) {
 					v = results[i][j]
 				}
+				if it.tableFnPost != nil {
+					*it.tableFnCur = v
+					v, _ = it.tableFnPost.Eval(r)
+				}
 			} else {
 				v, _ = it.expr.Eval(r)
 			}

@@ -25,7 +25,11 @@ type projItem struct {
 	expr    *eval.Expr
 	ast     ast.Expr
 	tableFn *tableFnCall
-	isKey   bool
+	// tableFnPost, for a table function inside an expression (EXPLODE(A)->F1), computes the
+	// column from the generated value, which is put in *tableFnCur first.
+	tableFnPost *eval.Expr
+	tableFnCur  *any
+	isKey       bool
 	// joinKey: the column reads the join result's key slot rather than its own expression.
 	joinKey bool
 }
@@ -408,19 +412,17 @@ func (e *Engine) planProjection(p *queryPlan, scope *eval.Scope, names []string,
 			}
 			continue
 		}
-		if fc, ok := it.Expr.(*ast.FuncCall); ok {
-			if f, ok := functions.Lookup(fc.Name); ok && f.Kind == functions.TableFunc {
-				if p.tableSource {
-					return errf("Table source is not supported with table functions")
-				}
-				tf, err := compileTableFn(fc, f, scope)
-				if err != nil {
-					return err
-				}
-				p.proj = append(p.proj, projItem{name: names[i], tableFn: tf, ast: it.Expr})
-				p.hasTableFns = true
-				continue
+		if fc, f := tableFnIn(it.Expr); fc != nil {
+			if p.tableSource {
+				return errf("Table source is not supported with table functions")
 			}
+			tf, post, cur, err := compileTableFnItem(it.Expr, fc, f, scope)
+			if err != nil {
+				return err
+			}
+			p.proj = append(p.proj, projItem{name: names[i], tableFn: tf, tableFnPost: post, tableFnCur: cur, ast: it.Expr})
+			p.hasTableFns = true
+			continue
 		}
 		if err := p.checkNoWindowBounds(it.Expr); err != nil {
 			return err
@@ -587,6 +589,9 @@ func checkKeyType(name string, t *types.Type) error {
 }
 
 func (it projItem) typ() *types.Type {
+	if it.tableFnPost != nil && it.tableFnPost.Type != nil {
+		return it.tableFnPost.Type
+	}
 	if it.tableFn != nil {
 		return it.tableFn.impl.Return
 	}

@@ -316,12 +316,11 @@ func (b *planBuilder) sink(root *plan.SinkStep) error {
 		}
 		item := projItem{name: it.Name, ast: x, joinKey: it.JoinKey}
 		if it.TableFunction {
-			fc, ok := x.(*ast.FuncCall)
-			f, known := functions.Lookup(fcName(fc))
-			if !ok || !known || f.Kind != functions.TableFunc {
-				return fmt.Errorf("%s: column %s: %q is not a table function call", plan.TypeSelect, it.Name, it.Expr)
+			fc, f := tableFnIn(x)
+			if fc == nil {
+				return fmt.Errorf("%s: column %s: %q holds no table function call", plan.TypeSelect, it.Name, it.Expr)
 			}
-			if item.tableFn, err = compileTableFn(fc, f, scope); err != nil {
+			if item.tableFn, item.tableFnPost, item.tableFnCur, err = compileTableFnItem(x, fc, f, scope); err != nil {
 				return fmt.Errorf("%s: column %s: %w", plan.TypeSelect, it.Name, err)
 			}
 			p.hasTableFns = true
@@ -363,10 +362,3 @@ func (b *planBuilder) sink(root *plan.SinkStep) error {
 }
 
 var errSchemaDrift = errors.New("the plan no longer produces its recorded schema")
-
-func fcName(fc *ast.FuncCall) string {
-	if fc == nil {
-		return ""
-	}
-	return fc.Name
-}

@@ -54,6 +54,11 @@ func validatePullWhere(where ast.Expr, src *source) error {
 					return errf("A comparison condition on the key column cannot be combined with other comparisons such as an IN predicate")
 				}
 				sawKey[col] = true
+			case *ast.Like:
+				// ksqlDB's key extraction accepts a LIKE only of a column against a pattern.
+				if _, bare := n.X.(*ast.ColumnRef); !bare {
+					return errf("Like condition must be between strings")
+				}
 			case *ast.InList:
 				col := refsColumn(n.X)
 				if keys[col] && sawKey[col] {

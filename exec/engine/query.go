@@ -391,6 +391,11 @@ func (e *Engine) planPull(q *ast.Query, props map[string]string) (*pullPlan, err
 		w, err := eval.Compile(q.Where, rowtime)
 		if err != nil {
 			if ee, ok := wrapExprErr("WHERE", err).(*Error); ok && strings.HasPrefix(ee.Msg, "Error in WHERE") {
+				if src.Kind == ast.Table && !comparesKey(ee.Msg, src) {
+					// ksqlDB checks key comparisons while it extracts the keys to look up;
+					// the rest of a table scan's filter fails its expression compiler.
+					ee.Msg = "Invalid expression: " + strings.TrimPrefix(ee.Msg, "Error in WHERE expression: ")
+				}
 				ee.Msg += "\nStatement: " + eval.Text(q.Where)
 				return nil, ee
 			}
@@ -764,4 +769,23 @@ func processPush(mu *sync.Mutex, batch func(), fail func(error)) (ok bool) {
 	}()
 	batch()
 	return true
+}
+
+// comparesKey reports whether a "Cannot compare X (TYPE) ..." error is about a key column X of
+// src (other errors count as key errors, keeping their wording).
+func comparesKey(msg string, src *source) bool {
+	_, rest, ok := strings.Cut(msg, "Cannot compare ")
+	if !ok {
+		return true
+	}
+	name, _, ok := strings.Cut(rest, " (")
+	if !ok {
+		return true
+	}
+	for _, c := range src.keyCols() {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }

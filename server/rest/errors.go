@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/sluicedb/sluice/exec/engine"
 )
@@ -89,6 +90,15 @@ func fromError(err error, text string) *apiError {
 	out := &apiError{status: status, code: code, msg: ee.Msg}
 	if code == codeQueryEndpoint {
 		out.msg = QueryEndpointMessage
+	}
+	if ee.SyntaxBrief != "" && ee.Statement != "" {
+		// ksqlDB's REST syntax errors read "line L:C: Syntax Error", an empty line, then the
+		// statement; clients match on that. The parser's detail (what was expected where),
+		// which ksqlDB leaves out, follows on its own line.
+		out.msg = ee.SyntaxBrief + "\n\nStatement: " + ee.Statement
+		if detail, ok := strings.CutPrefix(ee.Msg, ee.SyntaxBrief+"\n"); ok && detail != "" {
+			out.msg += "\n" + detail
+		}
 	}
 	if ee.Kind == engine.StatementError || ee.Kind == engine.ParseError || ee.Statement != "" || len(ee.Done) > 0 {
 		out.statement = true

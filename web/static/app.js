@@ -152,7 +152,11 @@ function errorPosition(msg) {
 function showError(err, stmt) {
   errorEl.replaceChildren();
   errorEl.hidden = false;
-  const msg = err.message || String(err);
+  let msg = err.message || String(err);
+  if (err.body && err.body.statementText) {
+    // ksqlDB-style syntax errors repeat the statement, which is shown below the message.
+    msg = msg.replace("\n\nStatement: " + err.body.statementText, "");
+  }
   const at = errorPosition(msg);
   if (at && stmt) {
     const pos = editorPosition(stmt, at.line, at.col);
