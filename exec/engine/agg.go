@@ -686,22 +686,12 @@ func (n *aggNode) evict() {
 
 func (n *aggNode) encodeEntry(e *aggEntry) []byte { return n.encodeEntryTo(nil, e) }
 
-// encodeEntryTo appends the stored form of e: [ts,start,end,[group...],[snapshots...]].
+// encodeEntryTo appends the stored form of e: [ts,[snapshots...]]. The group and the window
+// are in the state key already (appendGroupKey, then the window for windowed entries).
 func (n *aggNode) encodeEntryTo(buf []byte, e *aggEntry) []byte {
 	buf = append(buf, '[')
 	buf = strconv.AppendInt(buf, e.ts, 10)
-	buf = append(buf, ',')
-	buf = strconv.AppendInt(buf, e.start, 10)
-	buf = append(buf, ',')
-	buf = strconv.AppendInt(buf, e.end, 10)
 	buf = append(buf, ",["...)
-	for i, g := range e.group {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = serde.AppendJSON(buf, g, n.a.keyTypes[i])
-	}
-	buf = append(buf, "],["...)
 	for i, acc := range e.accs {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -711,26 +701,51 @@ func (n *aggNode) encodeEntryTo(buf []byte, e *aggEntry) []byte {
 	return append(buf, "]]"...)
 }
 
+// decodeEntry reads an entry stored under key: [ts,[snapshots...]], or the older
+// [ts,start,end,[group...],[snapshots...]] that repeated the key's group and window.
 func (n *aggNode) decodeEntry(key, b []byte) (*aggEntry, error) {
 	tree, err := serde.ParseJSON(b)
 	if err != nil {
 		return nil, err
 	}
 	arr, ok := tree.([]any)
-	if !ok || len(arr) != 5 {
+	if !ok || (len(arr) != 2 && len(arr) != 5) {
 		return nil, fmt.Errorf("corrupt aggregate state")
 	}
 	num := func(v any) int64 { x, _ := v.(json.Number).Int64(); return x }
-	e := &aggEntry{ts: num(arr[0]), start: num(arr[1]), end: num(arr[2]), stateKey: key}
-	gs, _ := arr[3].([]any)
+	e := &aggEntry{ts: num(arr[0]), stateKey: key}
+	var gs, snaps []any
+	if len(arr) == 5 {
+		e.start, e.end = num(arr[1]), num(arr[2])
+		gs, _ = arr[3].([]any)
+		snaps, _ = arr[4].([]any)
+	} else {
+		gk := key
+		if n.a.window != nil {
+			if len(key) < 16 {
+				return nil, fmt.Errorf("corrupt aggregate state key")
+			}
+			gk = key[:len(key)-16]
+			e.start = int64(binary.BigEndian.Uint64(key[len(gk):]) ^ (1 << 63))
+			e.end = int64(binary.BigEndian.Uint64(key[len(gk)+8:]) ^ (1 << 63))
+		}
+		g, err := serde.ParseJSON(gk)
+		if err != nil {
+			return nil, fmt.Errorf("corrupt aggregate state key: %w", err)
+		}
+		gs, _ = g.([]any)
+		snaps, _ = arr[1].([]any)
+	}
 	for i, g := range gs {
+		if i >= len(n.a.keyTypes) {
+			break
+		}
 		v, err := serde.FromJSON(g, n.a.keyTypes[i])
 		if err != nil {
 			return nil, err
 		}
 		e.group = append(e.group, v)
 	}
-	snaps, _ := arr[4].([]any)
 	for i, c := range n.a.calls {
 		var snap any
 		if i < len(snaps) {
