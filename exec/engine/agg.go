@@ -65,7 +65,6 @@ type aggNode struct {
 	groupBuf []any
 	gkBuf    []byte
 	keyBuf   []byte
-	encBuf   []byte
 	encArena []byte // the encodings writeDirty passed to the commit in progress
 	// recBuf are the rows forwarded downstream, reused from update to update unless EMIT
 	// FINAL keeps them (the projection copies the values it needs before push returns).
@@ -572,32 +571,17 @@ func (n *aggNode) tick(streamTime int64) error {
 	return nil
 }
 
-// flush writes dirty entries to the store (called before a commit).
+// flush writes dirty entries into the store's write buffer before a commit, for stores that
+// cannot take them straight into the commit (writeDirty); the store copies what it keeps.
 func (n *aggNode) flush() {
-	for i, e := range n.dirtyList {
-		n.dirtyList[i] = nil
-		if !e.dirty {
-			continue
+	n.writeDirty(func(table string, key, value []byte, deleted bool) {
+		if deleted {
+			n.st.Delete(table, key)
+		} else {
+			n.st.Put(table, key, value)
 		}
-		e.dirty = false
-		if e.superseded {
-			continue
-		}
-		if e.deleted {
-			n.st.Delete(aggTable, e.stateKey)
-			delete(n.cache, string(e.stateKey))
-			continue
-		}
-		// The store copies the value, so the encoding buffer is reused.
-		n.encBuf = n.encodeEntryTo(n.encBuf[:0], e)
-		n.st.Put(aggTable, e.stateKey, n.encBuf)
-		n.noteWritten(e)
-	}
-	n.dirtyList = n.dirtyList[:0]
-	if cap(n.encBuf) > 1<<20 {
-		n.encBuf = nil
-	}
-	n.evict()
+	})
+	n.committed()
 }
 
 // writeDirty passes the dirty entries to put, for a store that takes them straight into its

@@ -403,7 +403,6 @@ func (n *projectNode) push(c *change) error {
 	// which hand rows to a client, take the ordered path above).
 	out.key = n.keyScratch[:0]
 	out.vals = n.valScratch[:0]
-	defer func() { n.keyScratch, n.valScratch = out.key[:0], out.vals[:0] }()
 	for _, idx := range n.p.keyIdx {
 		v, err := n.p.proj[idx].expr.Eval(r)
 		if err != nil {
@@ -421,7 +420,9 @@ func (n *projectNode) push(c *change) error {
 		}
 		out.vals = append(out.vals, v)
 	}
-	return n.emit(out)
+	err := n.emit(out)
+	n.keyScratch, n.valScratch = out.key[:0], out.vals[:0]
+	return err
 }
 
 // explode zips every table function's output; shorter outputs pad with NULL.
