@@ -88,7 +88,19 @@ type task struct {
 	mu     sync.Mutex // serializes pump/commit between Quiesce and the run loop
 	cancel context.CancelFunc
 	done   chan struct{}
-	failed error
+	// failed is the error that stopped the task; SHOW QUERIES reads it from other goroutines.
+	failed atomic.Pointer[error]
+}
+
+// fail records the error that stopped the task.
+func (t *task) fail(err error) { t.failed.Store(&err) }
+
+// failure returns the error that stopped the task, or nil while it runs.
+func (t *task) failure() error {
+	if p := t.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // startTask instantiates and (in server mode) starts a persistent query.
@@ -567,7 +579,7 @@ func (t *task) commitDue() bool {
 func (t *task) pump(ctx context.Context) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.failed != nil {
+	if t.failure() != nil {
 		return false, nil
 	}
 	progress := false
@@ -591,7 +603,7 @@ func (t *task) pump(ctx context.Context) (bool, error) {
 		}
 		progress = true
 		if err := t.process(in, recs); err != nil {
-			t.failed = err
+			t.fail(err)
 			return progress, &Error{Code: 50000, SQLState: "XX000", Kind: RuntimeError, Msg: err.Error()}
 		}
 	}
@@ -831,7 +843,7 @@ func (t *task) run(ctx context.Context) {
 			}
 			t.mu.Unlock()
 			if err != nil {
-				t.failed = err
+				t.fail(err)
 				t.e.logf("query %s failed: %v", t.id, err)
 				return
 			}

@@ -22,9 +22,11 @@ import (
 // key columns, format and partition count); for a source placed otherwise a key's results
 // stay in its source partition, the only placement that keeps one writer per partition.
 
-// partitionParallel reports whether a stateless stream query can run one task per partition.
+// partitionParallel reports whether a stateless query can run one task per partition. Over a
+// table, each task materializes its own partition of the table (for the old row of an update):
+// every change of a key is in that key's partition, so no task needs another's rows.
 func (p *queryPlan) partitionParallel(sink *source) bool {
-	if len(p.sources) != 1 || p.agg != nil || p.join != nil || p.partition != nil || p.tableSource {
+	if len(p.sources) != 1 || p.agg != nil || p.join != nil || p.partition != nil {
 		return false
 	}
 	src := p.sources[0].src
@@ -124,7 +126,7 @@ func (q *queryInfo) tableTasks() []*task {
 // failedTask returns a task of the query that stopped on an error, or nil.
 func (q *queryInfo) failedTask() *task {
 	for _, t := range q.allTasks() {
-		if t.failed != nil {
+		if t.failure() != nil {
 			return t
 		}
 	}
