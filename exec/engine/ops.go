@@ -115,12 +115,7 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 	matTable := fmt.Sprintf("src%d", idx)
 	// Value columns may be interleaved with header columns in the schema; valPos maps the
 	// decoded value columns back to their schema positions.
-	var valPos []int
-	for i, c := range schema.Columns {
-		if c.Namespace == types.ValueColumn {
-			valPos = append(valPos, i)
-		}
-	}
+	valPos := valuePositions(schema)
 	contiguous := len(valPos) == 0 || valPos[len(valPos)-1] == nk+nv-1
 	decode := func(rec *storage.Record, keyBytes, value []byte) (*eval.Rec, error) {
 		r := &eval.Rec{Vals: make([]any, len(schema.Columns)), Ts: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}

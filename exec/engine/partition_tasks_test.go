@@ -811,3 +811,44 @@ func TestPartitionedTableFiltersMatchOneTask(t *testing.T) {
 		}
 	}
 }
+
+// TestRepartitionedTableAggregationKeepsHeaders: a table with a header column, grouped by a
+// value column, runs behind a repartition stage whose changes keep the record's headers, and
+// its aggregates of the header equal those of one task.
+func TestRepartitionedTableAggregationKeepsHeaders(t *testing.T) {
+	run := func(partitions int) []string {
+		e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s, fmt.Sprintf("CREATE TABLE users (id STRING PRIMARY KEY, region STRING, h BYTES HEADER('h')) WITH (kafka_topic='users', value_format='JSON', partitions=%d);", partitions),
+			"CREATE TABLE by_region AS SELECT region, COUNT(*) AS n, SUM(INT_FROM_BYTES(h)) AS hs FROM users GROUP BY region;")
+		if ts := queryTasks(e, "CTAS_BY_REGION_0"); (partitions > 1) != (len(ts) > 1) {
+			t.Fatalf("%d partitions: runs as %s", partitions, describeTasks(ts))
+		}
+		var recs []storage.Record
+		for i := 0; i < 200; i++ {
+			// 30 users, each moving between 4 regions; the header changes with every update.
+			h := make([]byte, 4)
+			h[3] = byte(i % 50)
+			recs = append(recs, storage.Record{
+				Key:       []byte(fmt.Sprintf("u%d", i%30)),
+				Value:     []byte(fmt.Sprintf(`{"REGION":"r%d"}`, (i*7)%4)),
+				Timestamp: int64(i) * 10,
+				Headers:   []storage.Header{{Key: "h", Value: h}},
+				Partition: -1,
+			})
+		}
+		if _, err := lg.Append(context.Background(), "users", recs); err != nil {
+			t.Fatal(err)
+		}
+		quiesce(t, e)
+		var out []string
+		for _, r := range pullAll(t, e, s, "SELECT * FROM by_region;") {
+			out = append(out, fmt.Sprint(r.Values))
+		}
+		return out
+	}
+	one, three := run(1), run(3)
+	if len(one) != 4 || strings.Contains(strings.Join(one, ""), "nil") || strings.Join(one, "\n") != strings.Join(three, "\n") {
+		t.Fatalf("one partition:\n%s\nthree partitions:\n%s", strings.Join(one, "\n"), strings.Join(three, "\n"))
+	}
+}

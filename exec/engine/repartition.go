@@ -44,9 +44,6 @@ func (p *queryPlan) repartitionable(sink *source) bool {
 		return false
 	}
 	src := p.sources[0].src
-	if p.tableSource && hasHeaderColumns(src) {
-		return false // changes carry value columns only
-	}
 	return sink.Partitions > 1 && !src.windowed()
 }
 
@@ -67,15 +64,6 @@ func (p *queryPlan) joinRepartitionable(sink *source) bool {
 	}
 	return table.Partitions > 1 && sink.Partitions == table.Partitions && sink.KeyFormat == table.KeyFormat &&
 		sink.keyCols()[0].Type.Equal(table.keyCols()[0].Type) && st.keyType.Equal(table.keyCols()[0].Type)
-}
-
-func hasHeaderColumns(s *source) bool {
-	for _, c := range s.Schema.Columns {
-		if c.Namespace == types.HeaderColumn {
-			return true
-		}
-	}
-	return false
 }
 
 // repartitionTopic names a query's repartition topic after the query, like ksqlDB's
@@ -167,7 +155,7 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 			if err != nil {
 				return nil, err
 			}
-			next = &repartChangeNode{rn: rn, vc: vc, nk: len(plan.sources[0].src.keyCols())}
+			next = &repartChangeNode{rn: rn, vc: vc, valPos: valuePositions(plan.sources[0].src.Schema)}
 		}
 		if plan.where != nil {
 			next = &filterNode{cond: plan.where, next: next, table: plan.tableSource}
@@ -438,10 +426,14 @@ const (
 // repartChangeNode routes a table source's change to the aggregation partitions of its groups:
 // one record when the old and new rows share a partition, a retraction and an addition when
 // the row moves.
+//
+// A change carries the value columns of its rows; header columns come back from the record's
+// headers, which the change keeps, as they do for the old row of an update in one task.
 type repartChangeNode struct {
-	rn *repartNode
-	vc serde.Codec
-	nk int
+	rn     *repartNode
+	vc     serde.Codec
+	valPos []int // the schema positions of the value columns
+	vals   []any
 }
 
 func (n *repartChangeNode) push(c *change) error {
@@ -479,7 +471,7 @@ func (n *repartChangeNode) send(p int32, old, new *eval.Rec) error {
 	out := n.rn.out
 	val := append(out.header(64), 0)
 	if old != nil {
-		b, err := n.vc.Encode(old.Vals[n.nk:])
+		b, err := n.vc.Encode(n.values(old))
 		if err != nil {
 			return err
 		}
@@ -488,15 +480,36 @@ func (n *repartChangeNode) send(p int32, old, new *eval.Rec) error {
 		val = append(val, b...)
 	}
 	if new != nil {
-		b, err := n.vc.Encode(new.Vals[n.nk:])
+		b, err := n.vc.Encode(n.values(new))
 		if err != nil {
 			return err
 		}
 		val[repartHeader] |= changeNew
 		val = append(val, b...)
 	}
-	out.t.out = append(out.t.out, storage.Record{Key: out.cur.Key, Value: val, Timestamp: out.cur.Timestamp, Partition: p})
+	out.t.out = append(out.t.out, storage.Record{Key: out.cur.Key, Value: val, Timestamp: out.cur.Timestamp, Headers: out.cur.Headers, Partition: p})
 	return nil
+}
+
+// values gathers r's value columns (the codec encodes them alone).
+func (n *repartChangeNode) values(r *eval.Rec) []any {
+	n.vals = n.vals[:0]
+	for _, pos := range n.valPos {
+		n.vals = append(n.vals, r.Vals[pos])
+	}
+	return n.vals
+}
+
+// valuePositions are the schema positions of s's value columns, which header columns may
+// interleave.
+func valuePositions(s *types.Schema) []int {
+	var pos []int
+	for i, c := range s.Columns {
+		if c.Namespace == types.ValueColumn {
+			pos = append(pos, i)
+		}
+	}
+	return pos
 }
 
 // repartChangeReader turns the rows decoded from a table change back into one change for the
