@@ -852,3 +852,133 @@ func TestRepartitionedTableAggregationKeepsHeaders(t *testing.T) {
 		t.Fatalf("one partition:\n%s\nthree partitions:\n%s", strings.Join(one, "\n"), strings.Join(three, "\n"))
 	}
 }
+
+// TestForeignKeyJoinsMatchOneTask: foreign-key joins run one task per partition of the left
+// table, each reading the whole right table (which may have another partition count), and give
+// the tables and sink records one task gives, through right-side updates that re-join rows and
+// left rows that move to another foreign key.
+func TestForeignKeyJoinsMatchOneTask(t *testing.T) {
+	queries := []string{
+		"CREATE TABLE named AS SELECT i.id AS id, i.qty, p.name FROM items i JOIN products p ON i.pid = p.pid;",
+		"CREATE TABLE maybe AS SELECT i.id AS id, i.qty, p.name FROM items i LEFT JOIN products p ON i.pid = p.pid WHERE i.qty > 1;",
+		"CREATE TABLE stocked AS SELECT i.id AS id, p.name, s.n FROM items i JOIN products p ON i.pid = p.pid LEFT JOIN stock s ON i.id = s.id;",
+	}
+	run := func(partitions int) (map[string][]string, map[string][]string) {
+		e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s,
+			fmt.Sprintf("CREATE TABLE items (id STRING PRIMARY KEY, pid STRING, qty INT) WITH (kafka_topic='items', value_format='JSON', partitions=%d);", partitions),
+			fmt.Sprintf("CREATE TABLE stock (id STRING PRIMARY KEY, n INT) WITH (kafka_topic='stock', value_format='JSON', partitions=%d);", partitions),
+			"CREATE TABLE products (pid STRING PRIMARY KEY, name STRING) WITH (kafka_topic='products', value_format='JSON', partitions=2);")
+		execAll(t, e, s, queries...)
+		for _, id := range e.cat.order {
+			ts := queryTasks(e, id)
+			if (partitions > 1) != (len(ts) > 1) {
+				t.Fatalf("%d partitions: %s runs as %s", partitions, id, describeTasks(ts))
+			}
+			if partitions > 1 && !strings.Contains(strings.Join(describeTasks(ts), " "), "p0:items/0,products/0,products/1") {
+				t.Fatalf("%s: task 0 does not read the whole products table: %s", id, describeTasks(ts))
+			}
+		}
+		for i := 0; i < 240; i++ {
+			ts := 1000 + i*10
+			switch i % 6 {
+			case 0, 3:
+				execAll(t, e, s, fmt.Sprintf("INSERT INTO products (ROWTIME, pid, name) VALUES (%d, 'p%d', 'name-%d');", ts, i%7, i))
+			case 5:
+				execAll(t, e, s, fmt.Sprintf("INSERT INTO stock (ROWTIME, id, n) VALUES (%d, 'i%d', %d);", ts, i%25, i))
+			default:
+				// 25 items, each moving between the 7 products (some not yet present).
+				execAll(t, e, s, fmt.Sprintf("INSERT INTO items (ROWTIME, id, pid, qty) VALUES (%d, 'i%d', 'p%d', %d);", ts, i%25, (i*3)%8, i%4))
+			}
+		}
+		quiesce(t, e)
+		tables, sinks := map[string][]string{}, map[string][]string{}
+		for _, tb := range []string{"NAMED", "MAYBE", "STOCKED"} {
+			for _, r := range pullAll(t, e, s, "SELECT * FROM "+tb+";") {
+				tables[tb] = append(tables[tb], fmt.Sprint(r.Values))
+			}
+			// Each key's records, in order (partitions interleave keys differently).
+			byKey := map[string][]string{}
+			for _, r := range topicRecords(t, lg, tb) {
+				byKey[string(r.Key)] = append(byKey[string(r.Key)], fmt.Sprintf("%d:%s", r.Timestamp, r.Value))
+			}
+			for k, vs := range byKey {
+				sinks[tb] = append(sinks[tb], k+" "+strings.Join(vs, " "))
+			}
+			sort.Strings(sinks[tb])
+		}
+		return tables, sinks
+	}
+	oneT, oneS := run(1)
+	threeT, threeS := run(3)
+	for _, tb := range []string{"NAMED", "MAYBE", "STOCKED"} {
+		if len(oneT[tb]) == 0 || len(oneS[tb]) == 0 {
+			t.Fatalf("%s: empty", tb)
+		}
+		if strings.Join(oneT[tb], "\n") != strings.Join(threeT[tb], "\n") {
+			t.Errorf("%s table differs:\none partition:\n%s\nthree partitions:\n%s", tb, strings.Join(oneT[tb], "\n"), strings.Join(threeT[tb], "\n"))
+		}
+		if strings.Join(oneS[tb], "\n") != strings.Join(threeS[tb], "\n") {
+			t.Errorf("%s sink differs:\none partition:\n%s\nthree partitions:\n%s", tb, strings.Join(oneS[tb], "\n"), strings.Join(threeS[tb], "\n"))
+		}
+	}
+}
+
+// TestForeignKeyJoinExactlyOnceAfterCrash: a crash while the partition tasks of a foreign-key
+// join are part way through, some committed and some not, leaves the sink with exactly the
+// records of a run without the crash.
+func TestForeignKeyJoinExactlyOnceAfterCrash(t *testing.T) {
+	run := func(crashMidway bool) []string {
+		dir := t.TempDir()
+		e, lg, crash := openBadgerEngine(t, dir, true)
+		s := NewSession()
+		execAll(t, e, s,
+			"CREATE TABLE items (id STRING PRIMARY KEY, pid STRING, qty INT) WITH (kafka_topic='items', value_format='JSON', partitions=3);",
+			"CREATE TABLE products (pid STRING PRIMARY KEY, name STRING) WITH (kafka_topic='products', value_format='JSON', partitions=2);",
+			"CREATE TABLE named AS SELECT i.id AS id, i.qty, p.name FROM items i LEFT JOIN products p ON i.pid = p.pid;")
+		var sb strings.Builder
+		for i := 0; i < 10; i++ {
+			fmt.Fprintf(&sb, "INSERT INTO products (ROWTIME, pid, name) VALUES (%d, 'p%d', 'name-%d');\n", i, i, i)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		sb.Reset()
+		for i := 0; i < 300; i++ {
+			fmt.Fprintf(&sb, "INSERT INTO items (ROWTIME, id, pid, qty) VALUES (%d, 'i%d', 'p%d', %d);\n", 100+i, i%40, (i*3)%12, i)
+		}
+		execAll(t, e, s, sb.String())
+		if crashMidway {
+			ctx := context.Background()
+			ts := queryTasks(e, "CTAS_NAMED_0")
+			if len(ts) != 3 {
+				t.Fatalf("runs as %s", describeTasks(ts))
+			}
+			for i, tk := range ts {
+				processSome(t, ctx, lg, tk, 40)
+				if i != 1 {
+					if err := tk.commit(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				processSome(t, ctx, lg, tk, 20) // processed, written, never committed
+				if err := tk.flushOutput(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			crash()
+			e, lg, _ = openBadgerEngine(t, dir, true)
+		}
+		quiesce(t, e)
+		var out []string
+		for _, r := range topicRecords(t, lg, "NAMED") {
+			out = append(out, fmt.Sprintf("%d %s %d %s", r.Partition, r.Key, r.Timestamp, r.Value))
+		}
+		sort.Strings(out)
+		return out
+	}
+	clean, crashed := run(false), run(true)
+	if len(clean) < 300 || strings.Join(clean, "\n") != strings.Join(crashed, "\n") {
+		t.Fatalf("without the crash (%d records):\n%s\nwith it (%d records):\n%s", len(clean), strings.Join(clean, "\n"), len(crashed), strings.Join(crashed, "\n"))
+	}
+}

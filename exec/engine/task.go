@@ -130,8 +130,13 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 		pl.agg.shards = sink.Partitions
 	}
 	t.ownCache()
+	broadcast := plan.broadcastSources()
 	for i, bs := range plan.sources {
-		if err := e.addSourceInputs(ctx, t, bs.src.Topic, only, pl.entry[i], committed, plan); err != nil {
+		part := only
+		if broadcast[i] {
+			part = -1
+		}
+		if err := e.addSourceInputs(ctx, t, bs.src.Topic, part, pl.entry[i], committed, plan); err != nil {
 			return nil, err
 		}
 	}

@@ -14,8 +14,9 @@ import (
 // (state + input offsets + that partition's high-water mark) and the truncation on restart
 // stay per partition. That needs every record a task's state depends on to be in the task's
 // input partition: true for stateless queries, for aggregations grouping by the source's key
-// and for joins of co-partitioned sources on their keys. Aggregations grouping by anything
-// else go through a repartition stage (repartition.go).
+// and for joins of co-partitioned sources on their keys. A foreign-key join's right table is
+// the exception: every task reads all of it (broadcastSources). Aggregations grouping by
+// anything else go through a repartition stage (repartition.go).
 //
 // Each task writes its results to its own partition. For inputs placed by the default
 // partitioner that is the partition the sink's partitioner picks for the result's key (same
@@ -83,10 +84,12 @@ func (p *queryPlan) aggPartitionParallel(sink *source) bool {
 	return src.Partitions > 1 && sink.Partitions == src.Partitions && !src.windowed() && sameKeyBytes(src, sink)
 }
 
-// joinPartitionParallel reports whether a join can run one task per partition: every step
-// joins on key columns (stream-table, table-table on the primary key, or stream-stream), the
-// sources are co-partitioned (same partition count and key format, unwindowed) and the sink is
-// keyed and partitioned like them. Foreign-key joins need every partition of the right side.
+// joinPartitionParallel reports whether a join can run one task per partition: every key step
+// joins on key columns (stream-table, table-table on the primary key, or stream-stream) of
+// co-partitioned sources (same partition count and key format, unwindowed) and the sink is
+// keyed and partitioned like them. The right table of a foreign-key step is read whole by
+// every task instead (broadcastSources), as a Kafka Streams global table is: any left row may
+// reference any of its rows, and every task re-joins its own left rows when one changes.
 func (p *queryPlan) joinPartitionParallel(sink *source) bool {
 	if p.join == nil || p.agg != nil || p.partition != nil || len(p.sources) < 2 {
 		return false
@@ -95,14 +98,24 @@ func (p *queryPlan) joinPartitionParallel(sink *source) bool {
 	if first.Partitions < 2 || sink.Partitions != first.Partitions || sink.KeyFormat != first.KeyFormat {
 		return false
 	}
-	for _, bs := range p.sources {
+	broadcast := p.broadcastSources()
+	for i, bs := range p.sources {
 		s := bs.src
-		if s.Partitions != first.Partitions || s.KeyFormat != first.KeyFormat || s.windowed() || len(s.keyCols()) != 1 {
+		if s.windowed() {
+			return false
+		}
+		if broadcast[i] {
+			continue
+		}
+		if s.Partitions != first.Partitions || s.KeyFormat != first.KeyFormat || len(s.keyCols()) != 1 {
 			return false
 		}
 	}
 	for _, st := range p.join.steps {
-		if st.kind == joinFK || st.leftRef == nil || st.rightRef == nil {
+		if st.kind == joinFK {
+			continue
+		}
+		if st.leftRef == nil || st.rightRef == nil || broadcast[st.leftRef.src] {
 			return false
 		}
 		if !isKeyOf(p.sources[st.leftRef.src].src, st.leftRef.name) || !isKeyOf(st.right.src, st.rightRef.name) {
@@ -110,6 +123,24 @@ func (p *queryPlan) joinPartitionParallel(sink *source) bool {
 		}
 	}
 	return true
+}
+
+// broadcastSources are the sources a partition's task reads in full: the right tables of
+// foreign-key steps.
+func (p *queryPlan) broadcastSources() map[int]bool {
+	if p.join == nil {
+		return nil
+	}
+	var out map[int]bool
+	for _, st := range p.join.steps {
+		if st.kind == joinFK {
+			if out == nil {
+				out = map[int]bool{}
+			}
+			out[st.rightIdx] = true
+		}
+	}
+	return out
 }
 
 // tableTasks are the tasks that maintain a query's table (not its repartition stage).
