@@ -406,7 +406,12 @@ func TestCoPartitionedJoinsRunOneTaskPerPartition(t *testing.T) {
 		"CSAS_ENRICHED_0": "p0:orders/0,users/0 p1:orders/1,users/1 p2:orders/2,users/2",
 		"CTAS_PROFILE_1":  "p0:users/0,prefs/0 p1:users/1,prefs/1 p2:users/2,prefs/2",
 		"CSAS_PATHS_2":    "p0:orders/0,clicks/0 p1:orders/1,clicks/1 p2:orders/2,clicks/2",
-		"CSAS_MIXED_3":    "p-1:orders/0,orders/1,orders/2,one/0",
+		// The one-partition table is read whole by one join task per sink partition, each
+		// keeping its keys' rows; the orders reach them through a repartition stage.
+		"CSAS_MIXED_3": "r:orders/0 r:orders/1 r:orders/2 " +
+			"p0:one/0,_sluice_default_query_CSAS_MIXED_3-repartition/0,_sluice_default_query_CSAS_MIXED_3-repartition/3,_sluice_default_query_CSAS_MIXED_3-repartition/6 " +
+			"p1:one/0,_sluice_default_query_CSAS_MIXED_3-repartition/1,_sluice_default_query_CSAS_MIXED_3-repartition/4,_sluice_default_query_CSAS_MIXED_3-repartition/7 " +
+			"p2:one/0,_sluice_default_query_CSAS_MIXED_3-repartition/2,_sluice_default_query_CSAS_MIXED_3-repartition/5,_sluice_default_query_CSAS_MIXED_3-repartition/8",
 	} {
 		if got := strings.Join(describeTasks(queryTasks(e, id)), " "); got != want {
 			t.Errorf("%s tasks: %s, want %s", id, got, want)
@@ -980,5 +985,58 @@ func TestForeignKeyJoinExactlyOnceAfterCrash(t *testing.T) {
 	clean, crashed := run(false), run(true)
 	if len(clean) < 300 || strings.Join(clean, "\n") != strings.Join(crashed, "\n") {
 		t.Fatalf("without the crash (%d records):\n%s\nwith it (%d records):\n%s", len(clean), strings.Join(clean, "\n"), len(crashed), strings.Join(crashed, "\n"))
+	}
+}
+
+// TestRepartitionedJoinIntoSinkOfOtherPartitionCount: a stream-table join whose sink has more
+// partitions than the table runs one join task per sink partition, each keeping the table rows
+// of its partition; every order is joined once with its user's name at that time, in the
+// partition the sink's partitioner picks for its key.
+func TestRepartitionedJoinIntoSinkOfOtherPartitionCount(t *testing.T) {
+	e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+	s := NewSession()
+	execAll(t, e, s,
+		`CREATE TABLE users (id STRING PRIMARY KEY, name STRING) WITH (kafka_topic='users', value_format='JSON', partitions=2);`,
+		`CREATE STREAM orders (oid STRING KEY, uid STRING) WITH (kafka_topic='orders', value_format='JSON', partitions=3);`,
+		`CREATE STREAM enriched WITH (partitions=4) AS SELECT o.uid AS uid, o.oid AS oid, u.name AS name FROM orders o JOIN users u ON o.uid = u.id;`)
+	const q = "CSAS_ENRICHED_0"
+	if got := e.cat.queries[q].doc.Tasks; got != plan.TasksRepartition {
+		t.Fatalf("layout %q", got)
+	}
+	if n := len(queryTasks(e, q)); n != 3+4 {
+		t.Fatalf("%d tasks (want 3 writers and 4 join tasks): %s", n, describeTasks(queryTasks(e, q)))
+	}
+	want := map[string]string{}
+	for round := 0; round < 3; round++ {
+		var sb strings.Builder
+		for i := 0; i < 20; i++ {
+			fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, id, name) VALUES (%d, 'u%d', 'n%d-%d');\n", round*1000+i, i, i, round)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		sb.Reset()
+		for i := 0; i < 60; i++ {
+			oid := fmt.Sprintf("o%d-%d", round, i)
+			fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, uid) VALUES (%d, '%s', 'u%d');\n", round*1000+100+i, oid, i%20)
+			want[oid] = fmt.Sprintf("u%d n%d-%d", i%20, i%20, round)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+	}
+	recs := topicRecords(t, lg, "ENRICHED")
+	if len(recs) != len(want) {
+		t.Errorf("ENRICHED holds %d records, want %d", len(recs), len(want))
+	}
+	for _, r := range recs {
+		var v struct{ OID, NAME string }
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(r.Key) + " " + v.NAME; got != want[v.OID] {
+			t.Errorf("order %s: %s, want %s", v.OID, got, want[v.OID])
+		}
+		if p := storage.PartitionFor(r.Key, 4); r.Partition != p {
+			t.Errorf("order %s (key %s) in partition %d, want %d", v.OID, r.Key, r.Partition, p)
+		}
 	}
 }

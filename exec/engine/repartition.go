@@ -52,7 +52,9 @@ func (p *queryPlan) repartitionable(sink *source) bool {
 // something else, or has another partition count), so writers re-route each stream record to
 // the table partition of its join key, as ksqlDB's Join-left-repartition topic does, and one
 // join task per table partition meets them there. The result, keyed by the join key, stays in
-// that partition, so the sink must be keyed and partitioned like the table.
+// that partition, so the sink must be keyed like the table. A sink with another partition
+// count than the table's gets one join task per sink partition instead, each reading every
+// table partition and keeping the rows whose key the sink places in its partition.
 func (p *queryPlan) joinRepartitionable(sink *source) bool {
 	if p.join == nil || p.agg != nil || p.partition != nil || len(p.sources) != 2 || len(p.join.steps) != 1 || p.joinPartitionParallel(sink) {
 		return false
@@ -62,7 +64,7 @@ func (p *queryPlan) joinRepartitionable(sink *source) bool {
 	if st.kind != joinST || stream.windowed() || table.windowed() || len(table.keyCols()) != 1 || len(sink.keyCols()) != 1 {
 		return false
 	}
-	return table.Partitions > 1 && sink.Partitions == table.Partitions && sink.KeyFormat == table.KeyFormat &&
+	return sink.Partitions > 1 && sink.KeyFormat == table.KeyFormat &&
 		sink.keyCols()[0].Type.Equal(table.keyCols()[0].Type) && st.keyType.Equal(table.keyCols()[0].Type)
 }
 
@@ -265,8 +267,9 @@ func (n *joinRouteNode) push(c *change) error {
 	return nil
 }
 
-// startRepartJoin starts the join task of table partition j: it reads that partition of the
-// table and the stream records every writer routed to it.
+// startRepartJoin starts the join task of sink partition j: it reads the table rows the sink
+// places in partition j (the table's partition j when they have as many partitions) and the
+// stream records every writer routed to it.
 func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter) error {
 	t, committed, err := e.newTask(qi, plan, sink, true, j)
 	if err != nil {
@@ -278,7 +281,20 @@ func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *query
 	}
 	t.pl = pl
 	table := plan.sources[1].src
-	if err := e.addSourceInputs(ctx, t, table.Topic, j, pl.entry[1], committed, plan); err != nil {
+	tableEntry, tablePart := pl.entry[1], j
+	if table.Partitions != sink.Partitions {
+		// The sink's partitioner, not the table's, decides which task joins a key (the key
+		// bytes are the same: joinRepartitionable checks the format and type).
+		tablePart = -1
+		inner, n := pl.entry[1], sink.Partitions
+		tableEntry = func(rec *storage.Record) error {
+			if rec.Key == nil || storage.PartitionFor(rec.Key, n) != j {
+				return nil
+			}
+			return inner(rec)
+		}
+	}
+	if err := e.addSourceInputs(ctx, t, table.Topic, tablePart, tableEntry, committed, plan); err != nil {
 		return err
 	}
 	if err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, pl.entry[0]); err != nil {
