@@ -70,7 +70,9 @@ type joinStep struct {
 	rightRef *colID
 	right    *boundSource
 	rightIdx int
-	keyType  *types.Type
+	// leftSrc is the one source the left side of ON references.
+	leftSrc int
+	keyType *types.Type
 	// leftTable/rightTable: the kinds of the two inputs.
 	leftTable, rightTable bool
 	// windowed: the inputs are windowed streams, whose keys include the window.
@@ -330,6 +332,7 @@ func (p *queryPlan) bindStep(jn *ast.Join, i int, scope *eval.Scope, leftTable b
 	leftName := p.sources[0].src.Name
 	if lsrc := p.onlySource(ls, rs, i+1); lsrc >= 0 {
 		leftName = p.sources[lsrc].src.Name
+		st.leftSrc = lsrc
 	}
 	pair := fmt.Sprintf("%s %s %s", leftName, joinTypeText(st.typ), right.src.Name)
 	rightIsKey := st.rightRef != nil && isKeyOf(right.src, st.rightRef.name)

@@ -55,18 +55,34 @@ func (p *queryPlan) repartitionable(sink *source) bool {
 // that partition, so the sink must be keyed like the table. A sink with another partition
 // count than the table's gets one join task per sink partition instead, each reading every
 // table partition and keeping the rows whose key the sink places in its partition.
+//
+// An n-way join of a stream with several tables is routed by its last step's key (the
+// result's key), which must come from the stream itself; the tables of the earlier steps are
+// read whole by every join task (their lookups may hit any key), and only the last table is
+// split among them.
 func (p *queryPlan) joinRepartitionable(sink *source) bool {
-	if p.join == nil || p.agg != nil || p.partition != nil || len(p.sources) != 2 || len(p.join.steps) != 1 || p.joinPartitionParallel(sink) {
+	if p.join == nil || p.agg != nil || p.partition != nil || len(p.sources) < 2 || p.joinPartitionParallel(sink) {
 		return false
 	}
-	st := p.join.steps[0]
-	stream, table := p.sources[0].src, p.sources[1].src
-	if st.kind != joinST || stream.windowed() || table.windowed() || len(table.keyCols()) != 1 || len(sink.keyCols()) != 1 {
+	if stream := p.sources[0].src; stream.Kind != ast.Stream || stream.windowed() {
+		return false
+	}
+	for _, st := range p.join.steps {
+		if st.kind != joinST || st.right.src.windowed() {
+			return false
+		}
+	}
+	last := p.join.lastStep()
+	table := last.right.src
+	if last.leftSrc != 0 || len(table.keyCols()) != 1 || len(sink.keyCols()) != 1 {
 		return false
 	}
 	return sink.Partitions > 1 && sink.KeyFormat == table.KeyFormat &&
-		sink.keyCols()[0].Type.Equal(table.keyCols()[0].Type) && st.keyType.Equal(table.keyCols()[0].Type)
+		sink.keyCols()[0].Type.Equal(table.keyCols()[0].Type) && last.keyType.Equal(table.keyCols()[0].Type)
 }
+
+// lastStep is the join's final step, whose key the result carries.
+func (jp *joinPlan) lastStep() *joinStep { return jp.steps[len(jp.steps)-1] }
 
 // repartitionTopic names a query's repartition topic after the query, like ksqlDB's
 // _confluent-ksql-<service id>query_<query id>-...-repartition.
@@ -229,12 +245,12 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 // partition of its join key (a NULL key, which joins nothing, to nullTo so that a LEFT JOIN
 // still emits it).
 func joinRoute(plan *queryPlan, out *repartOut, base, nullTo int32, nOut int) (node, error) {
-	stream, table := plan.sources[0], plan.sources[1].src
+	st := plan.join.lastStep()
+	stream, table := plan.sources[0], st.right.src
 	kc, _, err := table.codecs()
 	if err != nil {
 		return nil, err
 	}
-	st := plan.join.steps[0]
 	return &joinRouteNode{out: out, kc: kc, base: base, n: nOut, nullTo: nullTo, key: func(r *eval.Rec) (any, error) {
 		return st.leftKey.Eval(plan.join.widen(stream, 0, r))
 	}}, nil
@@ -280,22 +296,28 @@ func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *query
 		return err
 	}
 	t.pl = pl
-	table := plan.sources[1].src
-	tableEntry, tablePart := pl.entry[1], j
-	if table.Partitions != sink.Partitions {
-		// The sink's partitioner, not the table's, decides which task joins a key (the key
-		// bytes are the same: joinRepartitionable checks the format and type).
-		tablePart = -1
-		inner, n := pl.entry[1], sink.Partitions
-		tableEntry = func(rec *storage.Record) error {
-			if rec.Key == nil || storage.PartitionFor(rec.Key, n) != j {
-				return nil
+	last := plan.join.lastStep()
+	for i := 1; i < len(plan.sources); i++ {
+		table := plan.sources[i].src
+		tableEntry, tablePart := pl.entry[i], j
+		switch {
+		case i != last.rightIdx:
+			tablePart = -1 // an earlier step's table: read whole
+		case table.Partitions != sink.Partitions:
+			// The sink's partitioner, not the table's, decides which task joins a key (the
+			// key bytes are the same: joinRepartitionable checks the format and type).
+			tablePart = -1
+			inner, n := pl.entry[i], sink.Partitions
+			tableEntry = func(rec *storage.Record) error {
+				if rec.Key == nil || storage.PartitionFor(rec.Key, n) != j {
+					return nil
+				}
+				return inner(rec)
 			}
-			return inner(rec)
 		}
-	}
-	if err := e.addSourceInputs(ctx, t, table.Topic, tablePart, tableEntry, committed, plan); err != nil {
-		return err
+		if err := e.addSourceInputs(ctx, t, table.Topic, tablePart, tableEntry, committed, plan); err != nil {
+			return err
+		}
 	}
 	if err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, pl.entry[0]); err != nil {
 		return err
