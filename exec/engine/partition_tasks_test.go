@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicedb/sluice/exec/serde"
 	"github.com/sluicedb/sluice/sql/plan"
 	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/state/badger"
@@ -1111,5 +1112,56 @@ func TestRepartitionedMultiJoin(t *testing.T) {
 		if p := storage.PartitionFor(r.Key, 3); r.Partition != p {
 			t.Errorf("order %s (key %s) in partition %d, want %d", v.OID, r.Key, r.Partition, p)
 		}
+	}
+}
+
+// TestWindowedSourcesRunOneTaskPerPartition: an aggregation grouping a windowed stream by its
+// key and a join of two windowed streams on their keys run one task per partition (windowed
+// keys are placed by their key alone) and give the tables and sink records one task gives.
+func TestWindowedSourcesRunOneTaskPerPartition(t *testing.T) {
+	run := func(partitions int) []string {
+		e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s,
+			fmt.Sprintf("CREATE STREAM a (k STRING KEY, v INT) WITH (kafka_topic='a', value_format='JSON', window_type='TUMBLING', window_size='10 SECONDS', partitions=%d);", partitions),
+			fmt.Sprintf("CREATE STREAM b (k STRING KEY, w INT) WITH (kafka_topic='b', value_format='JSON', window_type='TUMBLING', window_size='10 SECONDS', partitions=%d);", partitions),
+			"CREATE TABLE per_key AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM a GROUP BY k;",
+			"CREATE STREAM both_ab AS SELECT a.k AS k, a.v, b.w FROM a JOIN b WITHIN 1 MINUTE ON a.k = b.k;")
+		for _, id := range e.cat.order {
+			if ts := queryTasks(e, id); (partitions > 1) != (len(ts) > 1) {
+				t.Fatalf("%d partitions: %s runs as %s", partitions, id, describeTasks(ts))
+			}
+		}
+		for _, topic := range []string{"a", "b"} {
+			var recs []storage.Record
+			for i := 0; i < 150; i++ {
+				key := fmt.Sprintf("k%d", i%13)
+				ws := int64(i/20) * 10_000
+				recs = append(recs, storage.Record{
+					Key:       serde.WindowedKey([]byte(key), false, ws, ws+10_000),
+					Value:     []byte(fmt.Sprintf(`{"V":%d,"W":%d}`, i, i*2)),
+					Timestamp: ws + int64(i%20)*100,
+					Partition: storage.PartitionFor([]byte(key), partitions),
+				})
+			}
+			if _, err := lg.Append(context.Background(), topic, recs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		quiesce(t, e)
+		var out []string
+		for _, r := range pullAll(t, e, s, "SELECT * FROM per_key;") {
+			out = append(out, fmt.Sprint(r.Values))
+		}
+		var joined []string
+		for _, r := range topicRecords(t, lg, "BOTH_AB") {
+			joined = append(joined, fmt.Sprintf("%x %d %s", r.Key, r.Timestamp, r.Value))
+		}
+		sort.Strings(joined)
+		return append(out, joined...)
+	}
+	one, three := run(1), run(3)
+	if len(one) < 13+150 || strings.Join(one, "\n") != strings.Join(three, "\n") {
+		t.Fatalf("one partition (%d):\n%s\nthree partitions (%d):\n%s", len(one), strings.Join(one, "\n"), len(three), strings.Join(three, "\n"))
 	}
 }

@@ -16,7 +16,9 @@ import (
 // input partition: true for stateless queries, for aggregations grouping by the source's key
 // and for joins of co-partitioned sources on their keys. A foreign-key join's right table is
 // the exception: every task reads all of it (broadcastSources). Aggregations grouping by
-// anything else go through a repartition stage (repartition.go).
+// anything else go through a repartition stage (repartition.go). Windowed keys are placed by
+// their key without the window, as Kafka Streams' windowed partitioner and Sluice's own sinks
+// place them, so the windows of one key share a partition too.
 //
 // Each task writes its results to its own partition. For inputs placed by the default
 // partitioner that is the partition the sink's partitioner picks for the result's key (same
@@ -81,12 +83,12 @@ func (p *queryPlan) aggPartitionParallel(sink *source) bool {
 		return false
 	}
 	src := p.sources[0].src
-	return src.Partitions > 1 && sink.Partitions == src.Partitions && !src.windowed() && sameKeyBytes(src, sink)
+	return src.Partitions > 1 && sink.Partitions == src.Partitions && sameKeyBytes(src, sink)
 }
 
 // joinPartitionParallel reports whether a join can run one task per partition: every key step
 // joins on key columns (stream-table, table-table on the primary key, or stream-stream) of
-// co-partitioned sources (same partition count and key format, unwindowed) and the sink is
+// co-partitioned sources (same partition count and key format) and the sink is
 // keyed and partitioned like them. The right table of a foreign-key step is read whole by
 // every task instead (broadcastSources), as a Kafka Streams global table is: any left row may
 // reference any of its rows, and every task re-joins its own left rows when one changes.
@@ -101,9 +103,6 @@ func (p *queryPlan) joinPartitionParallel(sink *source) bool {
 	broadcast := p.broadcastSources()
 	for i, bs := range p.sources {
 		s := bs.src
-		if s.windowed() {
-			return false
-		}
 		if broadcast[i] {
 			continue
 		}
