@@ -117,8 +117,26 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 	// decoded value columns back to their schema positions.
 	valPos := valuePositions(schema)
 	contiguous := len(valPos) == 0 || valPos[len(valPos)-1] == nk+nv-1
+	// A stream feeding a persistent aggregation decodes every record into one reused row:
+	// the aggregation keeps values, never the row (a table's changes, joins, table functions
+	// and push queries may keep rows, so they get a fresh one each).
+	p := pl.plan
+	reuse := !isTable && p.agg != nil && p.join == nil && !p.tableSource && !p.hasTableFns && !p.pushMode
+	var spare eval.Rec
 	decode := func(rec *storage.Record, keyBytes, value []byte) (*eval.Rec, error) {
-		r := &eval.Rec{Vals: make([]any, len(schema.Columns)), Ts: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
+		var r *eval.Rec
+		if reuse {
+			vals := spare.Vals
+			if vals == nil {
+				vals = make([]any, len(schema.Columns))
+			} else {
+				clear(vals)
+			}
+			spare = eval.Rec{Vals: vals, Ts: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
+			r = &spare
+		} else {
+			r = &eval.Rec{Vals: make([]any, len(schema.Columns)), Ts: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
+		}
 		if err := kc.Decode(keyBytes, r.Vals[:nk]); err != nil {
 			return nil, fmt.Errorf("Failed to deserialize key from topic: %s. %w", src.Topic, err)
 		}
