@@ -60,11 +60,17 @@ func (s *Store) CommitWith(offsets map[string]int64, writes func(put func(table 
 func (s *Store) commitTxn(offsets map[string]int64) error {
 	txn := s.m.db.NewTransaction(true)
 	defer txn.Discard()
+	s.entries = s.entries[:0]
 	err := s.eachWrite(func(key, value []byte, deleted bool) error {
 		if deleted {
 			return txn.Delete(key)
 		}
-		return txn.Set(key, value)
+		if len(s.entries) == cap(s.entries) {
+			// A new array: the transaction holds pointers into the old one until it ends.
+			s.entries = make([]bdg.Entry, 0, max(2*cap(s.entries), 256))
+		}
+		s.entries = append(s.entries, bdg.Entry{Key: key, Value: value})
+		return txn.SetEntry(&s.entries[len(s.entries)-1])
 	})
 	if err != nil {
 		return err

@@ -34,6 +34,9 @@ type Store struct {
 	// keys it produced.
 	extra    func(put func(table string, key, value []byte, deleted bool))
 	keyArena []byte
+	// entries are the Badger entries of commitTxn, reused from commit to commit: Badger lets
+	// go of them once the transaction's Commit returns.
+	entries []bdg.Entry
 	// pendingApply is set when a redo-log commit failed after its commit point: the next
 	// Commit replays the redo log before anything else.
 	pendingApply bool
