@@ -60,9 +60,7 @@ func newJoinOp(pl *pipeline, p *queryPlan, i int, next node) (*joinOp, error) {
 	pre := fmt.Sprintf("j%d", i)
 	op := &joinOp{pl: pl, p: p, jp: p.join, s: s, st: pl.st, next: next,
 		tL: pre + "L", tR: pre + "R", tO: pre + "O", tI: pre + "I", tM: pre + "M"}
-	for _, c := range p.inCols {
-		op.typs = append(op.typs, orStringType(c.Type))
-	}
+	op.typs = p.joinedTypes()
 	op.streamTime, op.obs[0], op.obs[1] = -1<<62, -1<<62, -1<<62
 	if b, ok, err := op.st.Get(op.tM, []byte("clock")); err != nil {
 		return nil, err
@@ -197,28 +195,43 @@ func (op *joinOp) joined(l, r *eval.Rec, key any, ts int64) *eval.Rec {
 }
 
 // encodeRow serializes a joined-layout row with its record metadata.
-func (op *joinOp) encodeRow(r *eval.Rec) []byte {
-	buf := fmt.Appendf(nil, "[%d,%d,%d,%d,%d", r.Ts, r.Partition, r.Offset, r.WinStart, r.WinEnd)
+func (op *joinOp) encodeRow(r *eval.Rec) []byte { return appendJoinedRow(nil, r, op.typs) }
+
+func (op *joinOp) decodeRow(b []byte) (*eval.Rec, error) { return decodeJoinedRow(b, op.typs) }
+
+// joinedTypes are the types of a join's row layout, as appendJoinedRow encodes them.
+func (p *queryPlan) joinedTypes() []*types.Type {
+	var typs []*types.Type
+	for _, c := range p.inCols {
+		typs = append(typs, orStringType(c.Type))
+	}
+	return typs
+}
+
+// appendJoinedRow encodes a row of a join's layout (typs) with its timestamp, source position
+// and window: the form of join state and of joined rows in a repartition topic.
+func appendJoinedRow(buf []byte, r *eval.Rec, typs []*types.Type) []byte {
+	buf = fmt.Appendf(buf, "[%d,%d,%d,%d,%d", r.Ts, r.Partition, r.Offset, r.WinStart, r.WinEnd)
 	for i, v := range r.Vals {
 		buf = append(buf, ',')
-		buf = serde.AppendJSON(buf, v, op.typs[i])
+		buf = serde.AppendJSON(buf, v, typs[i])
 	}
 	return append(buf, ']')
 }
 
-func (op *joinOp) decodeRow(b []byte) (*eval.Rec, error) {
+func decodeJoinedRow(b []byte, typs []*types.Type) (*eval.Rec, error) {
 	tree, err := serde.ParseJSON(b)
 	if err != nil {
 		return nil, err
 	}
 	arr, ok := tree.([]any)
-	if !ok || len(arr) != 5+op.jp.width {
+	if !ok || len(arr) != 5+len(typs) {
 		return nil, fmt.Errorf("corrupt join state")
 	}
 	num := func(v any) int64 { x, _ := v.(json.Number).Int64(); return x }
-	r := &eval.Rec{Ts: num(arr[0]), Partition: int32(num(arr[1])), Offset: num(arr[2]), WinStart: num(arr[3]), WinEnd: num(arr[4]), Vals: make([]any, op.jp.width)}
+	r := &eval.Rec{Ts: num(arr[0]), Partition: int32(num(arr[1])), Offset: num(arr[2]), WinStart: num(arr[3]), WinEnd: num(arr[4]), Vals: make([]any, len(typs))}
 	for i := range r.Vals {
-		if r.Vals[i], err = serde.FromJSON(arr[5+i], op.typs[i]); err != nil {
+		if r.Vals[i], err = serde.FromJSON(arr[5+i], typs[i]); err != nil {
 			return nil, err
 		}
 	}

@@ -63,6 +63,15 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 			})
 		}
 	}
+	if err := p.feed(pl, next); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+// feed sets pl's entries: each source's records decoded, joined and filtered by WHERE, then
+// pushed to next.
+func (p *queryPlan) feed(pl *pipeline, next node) error {
 	if p.where != nil {
 		// Over a table (a table source, or a table-table join) a row that stops matching is
 		// deleted downstream; one that never matched stays absent.
@@ -71,18 +80,17 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 	if p.join != nil {
 		entries, err := p.instantiateJoin(pl, next)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		pl.entry = entries
-		return pl, nil
+		return nil
 	}
-	src := p.sources[0]
-	entry, err := pl.sourceEntry(src, 0, next)
+	entry, err := pl.sourceEntry(p.sources[0], 0, next)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	pl.entry = []func(*storage.Record) error{entry}
-	return pl, nil
+	return nil
 }
 
 // reportErr sends an operator error (bad expression, aggregate overflow) to the processing log.

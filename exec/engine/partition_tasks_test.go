@@ -612,6 +612,7 @@ func sameTablesAt1And3(t *testing.T, source string, queries, tables []string, in
 		if len(one[tb]) == 0 {
 			t.Fatalf("%s: empty", tb)
 		}
+		t.Logf("%s: %d rows, first %s", tb, len(one[tb]), one[tb][0])
 		if strings.Join(one[tb], "\n") != strings.Join(three[tb], "\n") {
 			t.Errorf("%s differs:\none partition:\n%s\nthree partitions:\n%s", tb, strings.Join(one[tb], "\n"), strings.Join(three[tb], "\n"))
 		}
@@ -1163,5 +1164,128 @@ func TestWindowedSourcesRunOneTaskPerPartition(t *testing.T) {
 	one, three := run(1), run(3)
 	if len(one) < 13+150 || strings.Join(one, "\n") != strings.Join(three, "\n") {
 		t.Fatalf("one partition (%d):\n%s\nthree partitions (%d):\n%s", len(one), strings.Join(one, "\n"), len(three), strings.Join(three, "\n"))
+	}
+}
+
+// TestJoinAggregationsMatchOneTask: aggregations of co-partitioned joins run as one join
+// writer per partition feeding one aggregation task per sink partition through the
+// repartition topic, and give the tables one task gives: stream-table and windowed, table-table
+// (updates that move rows between groups retract them) and foreign-key joins.
+func TestJoinAggregationsMatchOneTask(t *testing.T) {
+	queries := []string{
+		"CREATE TABLE by_region AS SELECT u.region AS region, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o JOIN users u ON o.uid = u.uid GROUP BY u.region;",
+		"CREATE TABLE by_region_min AS SELECT u.region AS region, COUNT(*) AS n FROM orders o LEFT JOIN users u ON o.uid = u.uid WINDOW TUMBLING (SIZE 1 SECOND) WHERE o.amount > 2 GROUP BY u.region;",
+		"CREATE TABLE by_color AS SELECT p.color AS color, COUNT(*) AS n, SUM(LEN(u.region)) AS chars FROM users u JOIN prefs p ON u.uid = p.uid GROUP BY p.color;",
+		"CREATE TABLE by_label AS SELECT l.label AS label, COUNT(*) AS n FROM users u JOIN labels l ON u.region = l.region GROUP BY l.label;",
+	}
+	tables := []string{"BY_REGION", "BY_REGION_MIN", "BY_COLOR", "BY_LABEL"}
+	run := func(partitions int) map[string][]string {
+		e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s,
+			fmt.Sprintf("CREATE STREAM orders (uid STRING KEY, amount INT) WITH (kafka_topic='orders', value_format='JSON', partitions=%d);", partitions),
+			fmt.Sprintf("CREATE TABLE users (uid STRING PRIMARY KEY, region STRING) WITH (kafka_topic='users', value_format='JSON', partitions=%d);", partitions),
+			fmt.Sprintf("CREATE TABLE prefs (uid STRING PRIMARY KEY, color STRING) WITH (kafka_topic='prefs', value_format='JSON', partitions=%d);", partitions),
+			"CREATE TABLE labels (region STRING PRIMARY KEY, label STRING) WITH (kafka_topic='labels', value_format='JSON', partitions=2);")
+		execAll(t, e, s, queries...)
+		for _, id := range e.cat.order {
+			ts := queryTasks(e, id)
+			if (partitions > 1) != (len(ts) > 1) {
+				t.Fatalf("%d partitions: %s runs as %s", partitions, id, describeTasks(ts))
+			}
+			if partitions > 1 && e.cat.queries[id].doc.Tasks != plan.TasksRepartition {
+				t.Fatalf("%s: layout %q", id, e.cat.queries[id].doc.Tasks)
+			}
+		}
+		var sb strings.Builder
+		for i := 0; i < 400; i++ {
+			ts := 1000 + i*10
+			switch i % 8 {
+			case 0:
+				// 20 users moving between 5 regions.
+				fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, uid, region) VALUES (%d, 'u%d', 'r%d');\n", ts, i%20, (i/8)%5)
+			case 1:
+				fmt.Fprintf(&sb, "INSERT INTO prefs (ROWTIME, uid, color) VALUES (%d, 'u%d', 'c%d');\n", ts, (i/8)%20, i%3)
+			case 2:
+				fmt.Fprintf(&sb, "INSERT INTO labels (ROWTIME, region, label) VALUES (%d, 'r%d', 'l%d');\n", ts, (i/8)%5, (i/16)%3)
+			default:
+				fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, uid, amount) VALUES (%d, 'u%d', %d);\n", ts, i%23, i%7)
+			}
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		out := map[string][]string{}
+		for _, tb := range tables {
+			for _, r := range pullAll(t, e, s, "SELECT * FROM "+tb+";") {
+				out[tb] = append(out[tb], fmt.Sprint(r.Values))
+			}
+		}
+		return out
+	}
+	one, three := run(1), run(3)
+	for _, tb := range tables {
+		if len(one[tb]) == 0 {
+			t.Fatalf("%s: empty", tb)
+		}
+		t.Logf("%s: %d rows, first %s", tb, len(one[tb]), one[tb][0])
+		if strings.Join(one[tb], "\n") != strings.Join(three[tb], "\n") {
+			t.Errorf("%s differs:\none partition:\n%s\nthree partitions:\n%s", tb, strings.Join(one[tb], "\n"), strings.Join(three[tb], "\n"))
+		}
+	}
+}
+
+// TestJoinAggregationExactlyOnceAfterCrash: a crash while the join writers and aggregation
+// tasks of an aggregated join are part way through, some committed and some not, still counts
+// every order once after the restart.
+func TestJoinAggregationExactlyOnceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		`CREATE TABLE users (uid STRING PRIMARY KEY, region STRING) WITH (kafka_topic='users', value_format='JSON', partitions=3);`,
+		`CREATE STREAM orders (uid STRING KEY, amount INT) WITH (kafka_topic='orders', value_format='JSON', partitions=3);`,
+		`CREATE TABLE by_region AS SELECT u.region AS region, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o JOIN users u ON o.uid = u.uid GROUP BY u.region;`)
+	var sb strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, uid, region) VALUES (%d, 'u%d', 'r%d');\n", i, i, i%4)
+	}
+	execAll(t, e, s, sb.String())
+	quiesce(t, e)
+	sb.Reset()
+	wantN, wantTotal := map[string]int64{}, map[string]int64{}
+	for i := 0; i < 600; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, uid, amount) VALUES (%d, 'u%d', %d);\n", 100+i, i%30, i)
+		r := fmt.Sprintf("r%d", (i%30)%4)
+		wantN[r]++
+		wantTotal[r] += int64(i)
+	}
+	execAll(t, e, s, sb.String())
+	const q = "CTAS_BY_REGION_0"
+	ctx := context.Background()
+	for round := 0; round < 2; round++ {
+		for i, tk := range queryTasks(e, q) {
+			processSome(t, ctx, lg, tk, 40)
+			if (i+round)%2 == 0 {
+				if err := tk.commit(); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := tk.flushOutput(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	crash()
+
+	e, _, _ = openBadgerEngine(t, dir, true)
+	quiesce(t, e)
+	rows := pullAll(t, e, s, "SELECT region, n, total FROM by_region;")
+	if len(rows) != 4 {
+		t.Fatalf("BY_REGION: %v", rows)
+	}
+	for _, r := range rows {
+		reg := r.Values[0].(string)
+		if fmt.Sprint(r.Values[1], " ", r.Values[2]) != fmt.Sprint(wantN[reg], " ", wantTotal[reg]) {
+			t.Errorf("%s: n=%v total=%v, want %d, %d", reg, r.Values[1], r.Values[2], wantN[reg], wantTotal[reg])
+		}
 	}
 }

@@ -38,7 +38,7 @@ import (
 // is a retraction for the old group's partition and an addition for the new one's.
 func (p *queryPlan) repartitionable(sink *source) bool {
 	if p.join != nil {
-		return p.joinRepartitionable(sink)
+		return p.joinRepartitionable(sink) || p.joinAggRepartitionable()
 	}
 	if p.agg == nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
 		return false
@@ -114,15 +114,20 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 		return fmt.Errorf("repartition topic %s has %d partitions, want %d", topic, len(ti.Partitions), nIn*nOut)
 	}
 	writers := make([]*repartWriter, nIn)
+	joinAgg := plan.joinAggRepartitionable()
 	for i := range writers {
-		t, err := e.startRepartWriter(ctx, qi, plan, sink, topic, int32(i), nOut)
+		start := e.startRepartWriter
+		if joinAgg {
+			start = e.startJoinWriter
+		}
+		t, err := start(ctx, qi, plan, sink, topic, int32(i), nOut)
 		if err != nil {
 			stopAll(qi)
 			return err
 		}
 		writers[i] = t.repart
 	}
-	if plan.join != nil {
+	if plan.join != nil && !joinAgg {
 		for j := 0; j < nOut; j++ {
 			if err := e.startRepartJoin(ctx, qi, plan, sink, topic, int32(j), writers); err != nil {
 				stopAll(qi)
@@ -213,7 +218,11 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 	t.pl = pl
 	pl.agg.shards = sink.Partitions
 	var changes *repartChangeReader
-	if plan.tableSource {
+	switch {
+	case plan.join != nil:
+		// Joined changes from join writers (repartition_join.go).
+		pl.entry = []func(*storage.Record) error{joinedChanges(pl, plan.joinedTypes())}
+	case plan.tableSource:
 		// Records are table changes (repartChangeNode): decode them as rows, without
 		// materializing the table again, and hand them to the aggregation as retractions
 		// and additions.

@@ -93,11 +93,21 @@ func (p *queryPlan) aggPartitionParallel(sink *source) bool {
 // every task instead (broadcastSources), as a Kafka Streams global table is: any left row may
 // reference any of its rows, and every task re-joins its own left rows when one changes.
 func (p *queryPlan) joinPartitionParallel(sink *source) bool {
-	if p.join == nil || p.agg != nil || p.partition != nil || len(p.sources) < 2 {
+	if p.agg != nil || !p.joinCoPartitioned() {
 		return false
 	}
 	first := p.sources[0].src
-	if first.Partitions < 2 || sink.Partitions != first.Partitions || sink.KeyFormat != first.KeyFormat {
+	return sink.Partitions == first.Partitions && sink.KeyFormat == first.KeyFormat
+}
+
+// joinCoPartitioned reports whether a join's tasks can each join one partition of its
+// sources: see joinPartitionParallel.
+func (p *queryPlan) joinCoPartitioned() bool {
+	if p.join == nil || p.partition != nil || len(p.sources) < 2 {
+		return false
+	}
+	first := p.sources[0].src
+	if first.Partitions < 2 {
 		return false
 	}
 	broadcast := p.broadcastSources()
