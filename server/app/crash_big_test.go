@@ -28,7 +28,7 @@ import (
 
 const (
 	bigPartitions = 4   // orders partitions
-	bigCustomers  = 100 // customers c000..c099, plus "sentinel"
+	bigCustomers  = 100 // customers c000..c099, plus the sentinels
 	bigBaseTs     = 1_700_000_000_000
 	bigWindowMs   = 10_000
 )
@@ -59,22 +59,42 @@ type bigOrder struct {
 }
 
 // bigInput is the orders: order i belongs to customer c(i%100), has amount i%1000 and
-// timestamp base+i ms (so every 10 s window of every customer holds 100 orders). After them
-// comes one sentinel order per partition, of customer "sentinel": once every sentinel shows in
-// the join's output, the join has processed every order (one task reads each partition in
-// order). The windowed CTAS aggregates behind a repartition stage, one task per partition, so
-// its sentinels only show that the sentinels' task is done (crashBigRun then waits for the
-// full count).
+// timestamp base+i ms (so every 10 s window of every customer holds 100 orders). After them,
+// every partition gets one order of each sentinel customer. The join runs behind a repartition
+// stage (the orders are keyed by order id): one writer per orders partition routes each order
+// to the join task of its customer, and each sentinel customer is joined by a different task
+// (sentinelCustomers). A writer routes its partition in order and a join task reads each
+// writer in order, so once all sentinel orders show in the join's output, the join has
+// processed every order. The windowed CTAS also aggregates behind a repartition stage, so
+// crashBigRun waits for its full count instead.
 func bigInput(n int) []bigOrder {
-	out := make([]bigOrder, 0, n+bigPartitions)
+	sentinels := sentinelCustomers()
+	out := make([]bigOrder, 0, n+bigPartitions*len(sentinels))
 	for i := 0; i < n; i++ {
 		out = append(out, bigOrder{id: fmt.Sprintf("o%07d", i), cust: fmt.Sprintf("c%03d", i%bigCustomers),
 			amount: int64(i % 1000), ts: bigBaseTs + int64(i)})
 	}
+	for k, cust := range sentinels {
+		for p, j := 0, 0; p < bigPartitions; j++ {
+			id := fmt.Sprintf("s%d-%d", k, j)
+			if storage.PartitionFor([]byte(id), bigPartitions) == int32(p) {
+				out = append(out, bigOrder{id: id, cust: cust, ts: bigBaseTs + int64(n)})
+				p++
+			}
+		}
+	}
+	return out
+}
+
+// sentinelCustomers are one customer per join task: the ENRICHED sink has bigPartitions
+// partitions, and the join task of sink partition p joins the customers the sink's
+// partitioner places in p.
+func sentinelCustomers() []string {
+	var out []string
 	for p, j := 0, 0; p < bigPartitions; j++ {
-		id := fmt.Sprintf("s%d", j)
+		id := fmt.Sprintf("sentinel%d", j)
 		if storage.PartitionFor([]byte(id), bigPartitions) == int32(p) {
-			out = append(out, bigOrder{id: id, cust: "sentinel", ts: bigBaseTs + int64(n)})
+			out = append(out, id)
 			p++
 		}
 	}
@@ -166,11 +186,15 @@ func crashBigRun(t *testing.T, name string, input []bigOrder, delays []time.Dura
 		cust := fmt.Sprintf("c%03d", i)
 		fmt.Fprintf(&sb, "INSERT INTO customers (customerId, name) VALUES ('%s', '%s');\n", cust, customerName(cust))
 	}
-	fmt.Fprintf(&sb, "INSERT INTO customers (customerId, name) VALUES ('sentinel', '%s');\n", customerName("sentinel"))
+	sentinels := sentinelCustomers()
+	for _, cust := range sentinels {
+		fmt.Fprintf(&sb, "INSERT INTO customers (customerId, name) VALUES ('%s', '%s');\n", cust, customerName(cust))
+	}
 	c.ksql(sb.String())
 	// The join must hold every customer before the first order arrives (it reads both topics
-	// at once); the clean stop commits that.
-	waitProcessed(c.testServer, "enriched", bigCustomers+1, 30*time.Second)
+	// at once); the clean stop commits that. Each of its bigPartitions join tasks reads every
+	// customer (and keeps those of its partition).
+	waitProcessed(c.testServer, "enriched", bigPartitions*(bigCustomers+len(sentinels)), 30*time.Second)
 	c.stop(t)
 
 	stage("setup")
@@ -191,11 +215,14 @@ func crashBigRun(t *testing.T, name string, input []bigOrder, delays []time.Dura
 	logs = append(logs, c.logs)
 
 	// Caught up: every sentinel counted by the windowed CTAS and joined by the CSAS.
-	c.waitPull(`SELECT n FROM per_window WHERE customerId = 'sentinel';`, fmt.Sprintf(`[[%d]]`, bigPartitions), 90*time.Second)
+	for _, cust := range sentinels {
+		c.waitPull(fmt.Sprintf(`SELECT n FROM per_window WHERE customerId = '%s';`, cust), fmt.Sprintf(`[[%d]]`, bigPartitions), 90*time.Second)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	sres, err := c.queryStream(ctx, fmt.Sprintf(`SELECT orderId FROM enriched WHERE customerId = 'sentinel' EMIT CHANGES LIMIT %d;`, bigPartitions), earliest)
-	if err != nil || len(sres.rows) != bigPartitions {
+	nSentinels := bigPartitions * len(sentinels)
+	sres, err := c.queryStream(ctx, fmt.Sprintf(`SELECT orderId FROM enriched WHERE customerId LIKE 'sentinel%%' EMIT CHANGES LIMIT %d;`, nSentinels), earliest)
+	if err != nil || len(sres.rows) != nSentinels {
 		t.Fatalf("%s: waiting for the join's sentinels: %v", name, err)
 	}
 	res.took = time.Since(began)
