@@ -11,6 +11,9 @@
 //	csas    1,000,000 JSON records {"ID","AMOUNT","NAME"}; CSAS filter + projection
 //	window  1,000,000 records over 100,000 keys; CTAS COUNT/SUM, WINDOW TUMBLING (SIZE 1 MINUTE)
 //	join    stream-table join: 100,000 users table, 1,000,000 orders enriched with the user name
+//	join-repart  the same join on a non-key column of the orders (a repartition stage first)
+//	join-agg     the orders joined to the users and counted per user region (100 regions):
+//	             join writers per partition, then aggregation tasks behind a repartition topic
 //
 // Each scenario runs in a child process so that its peak RSS (VmHWM) is its own.
 package main
@@ -35,7 +38,7 @@ import (
 )
 
 var (
-	scenario   = flag.String("scenario", "", "run one scenario: csas, window, join or join-repart (default: all, each in a child process)")
+	scenario   = flag.String("scenario", "", "run one scenario: csas, window, join, join-repart or join-agg (default: all, each in a child process)")
 	records    = flag.Int("records", 1_000_000, "input records per scenario")
 	keys       = flag.Int("keys", 100_000, "distinct keys (window: GROUP BY keys; join: table rows)")
 	partitions = flag.Int("partitions", 2, "partitions of the input topics")
@@ -53,7 +56,7 @@ func main() {
 		fmt.Printf("enginebench: %d records, %d keys, %d partitions, batches of %d, embedded log + Badger, server mode\n",
 			*records, *keys, *partitions, *batch)
 		failed := false
-		for _, s := range []string{"csas", "window", "join", "join-repart"} {
+		for _, s := range []string{"csas", "window", "join", "join-repart", "join-agg"} {
 			args := append([]string{"-scenario", s}, os.Args[1:]...)
 			cmd := exec.Command(os.Args[0], args...)
 			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -91,6 +94,8 @@ func main() {
 		err = runJoin(ctx)
 	case "join-repart":
 		err = runJoinRepart(ctx)
+	case "join-agg":
+		err = runJoinAgg(ctx)
 	default:
 		err = fmt.Errorf("unknown scenario %q", *scenario)
 	}
@@ -335,6 +340,62 @@ func runJoin(ctx context.Context) error {
 		func(i int) ([]byte, []byte) {
 			return []byte("u" + strconv.Itoa((i*7)%*keys)), []byte(`{"ID":` + strconv.Itoa(i) + `,"AMOUNT":` + strconv.Itoa(i%1000) + `.5}`)
 		})
+}
+
+// runJoinAgg: orders keyed by user joined to the users table and aggregated per user region,
+// timed from the first order appended until every order is consumed and committed.
+func runJoinAgg(ctx context.Context) error {
+	b, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	const regions = 100
+	if err := b.exec(ctx, fmt.Sprintf(`CREATE TABLE users (UID STRING PRIMARY KEY, REGION STRING) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM orders (UID STRING KEY, ID BIGINT, AMOUNT BIGINT) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE TABLE per_region AS SELECT u.REGION AS REGION, COUNT(*) AS N, SUM(o.AMOUNT) AS S FROM orders o JOIN users u ON o.UID = u.UID GROUP BY u.REGION;`, *partitions, *partitions)); err != nil {
+		return err
+	}
+	part := func(k []byte) int32 { return storage.PartitionFor(k, *partitions) }
+	if err := b.produceKeyed(ctx, "users", *keys, part, func(i int) ([]byte, []byte, int64) {
+		return []byte("u" + strconv.Itoa(i)), []byte(`{"REGION":"r` + strconv.Itoa(i%regions) + `"}`), 1_600_000_000_000
+	}); err != nil {
+		return err
+	}
+	if err := b.e.Quiesce(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := b.produceKeyed(ctx, "orders", *records, part, func(i int) ([]byte, []byte, int64) {
+		return []byte("u" + strconv.Itoa((i*7)%*keys)), []byte(`{"ID":` + strconv.Itoa(i) + `,"AMOUNT":` + strconv.Itoa(i%1000) + `}`), int64(1_700_000_000_000 + i)
+	}); err != nil {
+		return err
+	}
+	produced := time.Since(start)
+	if err := b.e.Quiesce(ctx); err != nil {
+		return err
+	}
+	d := time.Since(start)
+	// Check the counts so a silently broken query cannot report a fast time.
+	cur, err := b.e.Query(ctx, b.s, `SELECT N FROM per_region;`)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for {
+		r, err := cur.Next(ctx)
+		if err != nil {
+			break
+		}
+		total += r.Values[0].(int64)
+	}
+	cur.Close()
+	note := fmt.Sprintf("(users=%d, regions=%d, orders appended in %.3fs, counted %d)", *keys, regions, produced.Seconds(), total)
+	if total != int64(*records) {
+		note += fmt.Sprintf(" WARNING: want %d", *records)
+	}
+	report("join-agg", *records, d, note)
+	return nil
 }
 
 // runJoinScenario loads a users table, starts the join query over the orders stream (DDL with
