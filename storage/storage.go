@@ -123,3 +123,10 @@ type Log interface {
 
 	Close() error
 }
+
+// AppendReader is a Log that can read into a slice the caller passes back: ReadAppend is
+// Read with the records appended to dst[:0]. The caller must be done with the records it
+// got in dst before (their Key and Value bytes stay valid: only the slice is reused).
+type AppendReader interface {
+	ReadAppend(ctx context.Context, topic string, partition int32, offset int64, max int, wait time.Duration, dst []Record) ([]Record, error)
+}

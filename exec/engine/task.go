@@ -30,6 +30,18 @@ type taskInput struct {
 	limit func() int64
 	// wake, with limit, returns a channel closed when the writer next commits.
 	wake func() <-chan struct{}
+	// pumped is the slice of pump's last read, reused by its next one (the batch is used up
+	// by then).
+	pumped []storage.Record
+}
+
+// readLog reads like storage.Log.Read, reusing reuse's array when the log can (the caller is
+// done with the records in it).
+func readLog(ctx context.Context, lg storage.Log, in *taskInput, offset int64, max int, wait time.Duration, reuse []storage.Record) ([]storage.Record, error) {
+	if ar, ok := lg.(storage.AppendReader); ok {
+		return ar.ReadAppend(ctx, in.topic, in.partition, offset, max, wait, reuse)
+	}
+	return lg.Read(ctx, in.topic, in.partition, offset, max, wait)
 }
 
 func (in *taskInput) id() string { return "in:" + in.topic + "/" + strconv.Itoa(int(in.partition)) }
@@ -625,7 +637,10 @@ func (t *task) readNow(ctx context.Context, in *taskInput) ([]storage.Record, er
 			}
 			max = int(min(avail, int64(max)))
 		}
-		recs, err := t.e.log.Read(ctx, in.topic, in.partition, in.offset, max, 0)
+		recs, err := readLog(ctx, t.e.log, in, in.offset, max, 0, in.pumped)
+		if len(recs) > 0 {
+			in.pumped = recs
+		}
 		if errors.Is(err, storage.ErrOffsetOutRange) {
 			info, derr := t.e.log.DescribeTopic(ctx, in.topic)
 			if derr == nil && int(in.partition) < len(info.Partitions) {
@@ -751,6 +766,7 @@ func (t *task) run(ctx context.Context) {
 		go func(in *taskInput) {
 			defer wg.Done()
 			off := in.offset
+			var spare []storage.Record
 			// send hands a batch over and waits until it is processed.
 			send := func(recs []storage.Record, end bool) bool {
 				ack := make(chan struct{})
@@ -785,7 +801,8 @@ func (t *task) run(ctx context.Context) {
 					}
 					max, wait = int(min(avail, int64(max))), 0
 				}
-				recs, err := t.e.log.Read(ctx, in.topic, in.partition, off, max, wait)
+				// The previous batch was processed (send waited for it), so its slice is free.
+				recs, err := readLog(ctx, t.e.log, in, off, max, wait, spare)
 				if err != nil {
 					if ctx.Err() != nil {
 						return
@@ -814,6 +831,7 @@ func (t *task) run(ctx context.Context) {
 					return
 				}
 				off = recs[len(recs)-1].Offset + 1
+				spare = recs
 			}
 		}(in)
 	}

@@ -504,6 +504,11 @@ func (l *Log) mapClosed(t *topic, err error) error {
 // Read long-polls on the partition's change channel: no goroutine, timer or lock is held per
 // waiting reader beyond the select itself, so thousands of idle readers cost nothing per append.
 func (l *Log) Read(ctx context.Context, topicName string, partition int32, offset int64, max int, wait time.Duration) ([]storage.Record, error) {
+	return l.ReadAppend(ctx, topicName, partition, offset, max, wait, nil)
+}
+
+// ReadAppend is Read appending to dst[:0] (storage.AppendReader).
+func (l *Log) ReadAppend(ctx context.Context, topicName string, partition int32, offset int64, max int, wait time.Duration, dst []storage.Record) ([]storage.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -517,7 +522,7 @@ func (l *Log) Read(ctx context.Context, topicName string, partition int32, offse
 	var timer *time.Timer
 	for {
 		changed := p.Changed()
-		recs, err := p.Read(offset, max)
+		recs, err := p.ReadAppend(offset, max, dst)
 		if err != nil {
 			return nil, l.mapClosed(t, err)
 		}

@@ -636,12 +636,18 @@ func (p *Partition) segmentFor(offset int64) (*segment, error) {
 // boundaries. offset == EndOffset returns nothing; beyond it, or before StartOffset, it returns
 // storage.ErrOffsetOutRange.
 func (p *Partition) Read(offset int64, limit int) ([]storage.Record, error) {
+	return p.ReadAppend(offset, limit, nil)
+}
+
+// ReadAppend is Read appending the records to dst[:0], so that a reader that is done with its
+// previous batch can reuse its slice (the keys and values are in a fresh buffer either way).
+func (p *Partition) ReadAppend(offset int64, limit int, dst []storage.Record) ([]storage.Record, error) {
 	end := p.end.Load()
 	if offset > end || offset < 0 {
 		return nil, fmt.Errorf("%w: offset %d, end %d", storage.ErrOffsetOutRange, offset, end)
 	}
-	var out []storage.Record
-	if limit > 0 {
+	out := dst[:0]
+	if limit > 0 && cap(out) == 0 {
 		out = make([]storage.Record, 0, min(limit, 1024))
 	}
 	for offset < end && (limit <= 0 || len(out) < limit) {

@@ -443,3 +443,36 @@ func TestBatchTooLarge(t *testing.T) {
 		t.Fatalf("err %v end %d", err, p.EndOffset())
 	}
 }
+
+// ReadAppend reuses the caller's array and returns what Read returns; the bytes of the
+// records it replaced stay as they were.
+func TestReadAppendReusesSlice(t *testing.T) {
+	p := mustOpen(t, t.TempDir(), MaxBytes(400))
+	for b := 0; b < 6; b++ {
+		p.Append(batch(fmt.Sprint(b), 5, int64(b*5)))
+	}
+	first, err := p.ReadAppend(0, 8, nil)
+	if err != nil || len(first) != 8 {
+		t.Fatalf("first read: %d records, %v", len(first), err)
+	}
+	kept := first[7].Value
+	again, err := p.ReadAppend(8, 8, first)
+	if err != nil || len(again) != 8 {
+		t.Fatalf("second read: %d records, %v", len(again), err)
+	}
+	if &again[0] != &first[0] {
+		t.Error("ReadAppend did not reuse the array it was given")
+	}
+	want, err := p.Read(8, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if again[i].Offset != want[i].Offset || !bytes.Equal(again[i].Value, want[i].Value) || !bytes.Equal(again[i].Key, want[i].Key) {
+			t.Errorf("record %d: %d %q, Read gives %d %q", i, again[i].Offset, again[i].Value, want[i].Offset, want[i].Value)
+		}
+	}
+	if string(kept) != "1-v2" {
+		t.Errorf("a value read before changed to %q", kept)
+	}
+}
