@@ -766,7 +766,8 @@ func (t *task) run(ctx context.Context) {
 		go func(in *taskInput) {
 			defer wg.Done()
 			off := in.offset
-			var spare []storage.Record
+			var spare [2][]storage.Record
+			which := 0
 			// send hands a batch over and waits until it is processed.
 			send := func(recs []storage.Record, end bool) bool {
 				ack := make(chan struct{})
@@ -801,8 +802,10 @@ func (t *task) run(ctx context.Context) {
 					}
 					max, wait = int(min(avail, int64(max))), 0
 				}
-				// The previous batch was processed (send waited for it), so its slice is free.
-				recs, err := readLog(ctx, t.e.log, in, off, max, wait, spare)
+				// send returns once the run loop has taken the batch, not processed it: the
+				// slice of the batch before it is the free one (the loop takes a batch only
+				// after processing what it took before).
+				recs, err := readLog(ctx, t.e.log, in, off, max, wait, spare[which])
 				if err != nil {
 					if ctx.Err() != nil {
 						return
@@ -831,7 +834,8 @@ func (t *task) run(ctx context.Context) {
 					return
 				}
 				off = recs[len(recs)-1].Offset + 1
-				spare = recs
+				spare[which] = recs
+				which ^= 1
 			}
 		}(in)
 	}
