@@ -220,6 +220,14 @@ func appendJoinedRow(buf []byte, r *eval.Rec, typs []*types.Type) []byte {
 }
 
 func decodeJoinedRow(b []byte, typs []*types.Type) (*eval.Rec, error) {
+	var head [5]int64
+	vals := make([]any, len(typs))
+	if ok, err := serde.DecodeTypedArray(b, head[:], typs, vals); ok {
+		if err != nil {
+			return nil, err
+		}
+		return &eval.Rec{Ts: head[0], Partition: int32(head[1]), Offset: head[2], WinStart: head[3], WinEnd: head[4], Vals: vals}, nil
+	}
 	tree, err := serde.ParseJSON(b)
 	if err != nil {
 		return nil, err

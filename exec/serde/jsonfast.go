@@ -548,3 +548,48 @@ func literal(b []byte, i int, lit string) (int, bool) {
 	}
 	return 0, false
 }
+
+// DecodeTypedArray decodes b, a JSON array of len(head)+len(typs) elements, without building a
+// tree: the leading integers into head, the rest into vals converted to typs as FromJSON
+// converts them. ok false means b needs the generic path (ParseJSON, then FromJSON per
+// element), which also reports what is wrong with it.
+func DecodeTypedArray(b []byte, head []int64, typs []*types.Type, vals []any) (ok bool, err error) {
+	n := len(head) + len(typs)
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false, nil
+	}
+	i = skipWS(b, i+1)
+	for k := 0; k < n; k++ {
+		end, ok := skipValue(b, i, 1)
+		if !ok {
+			return false, nil
+		}
+		if k < len(head) {
+			x, err := strconv.ParseInt(unsafe.String(unsafe.SliceData(b[i:end]), end-i), 10, 64) // not retained
+			if err != nil {
+				return false, nil
+			}
+			head[k] = x
+		} else {
+			v, err := valueFromJSON(b[i:end], typs[k-len(head)])
+			if err != nil {
+				return true, err
+			}
+			vals[k-len(head)] = v
+		}
+		i = skipWS(b, end)
+		if i >= len(b) {
+			return false, nil
+		}
+		want := byte(',')
+		if k == n-1 {
+			want = ']'
+		}
+		if b[i] != want {
+			return false, nil
+		}
+		i = skipWS(b, i+1)
+	}
+	return i == len(b), nil
+}
