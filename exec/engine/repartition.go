@@ -38,7 +38,7 @@ import (
 // is a retraction for the old group's partition and an addition for the new one's.
 func (p *queryPlan) repartitionable(sink *source) bool {
 	if p.join != nil {
-		return p.joinRepartitionable(sink) || p.joinAggRepartitionable()
+		return p.joinRepartitionable(sink) || p.joinAggRepartitionable() || p.streamJoinRepartitionable(sink)
 	}
 	if p.agg == nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
 		return false
@@ -98,6 +98,9 @@ const repartHeader = 12
 // startRepartitioned starts the writer tasks, then the aggregation tasks, of a repartitioned
 // aggregation (in that order: Quiesce drives tasks in order).
 func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
+	if plan.streamJoinRepartitionable(sink) {
+		return e.startStreamJoinRepartitioned(ctx, qi, plan, sink)
+	}
 	src := plan.sources[0].src // the aggregation's source, or the join's stream
 	info, err := e.log.DescribeTopic(ctx, src.Topic)
 	if err != nil {
@@ -342,13 +345,19 @@ func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *query
 // each read up to its writer's committed mark and unwrapped into the source record for entry;
 // the last source offset seen from each writer is committed with the task.
 func (e *Engine) repartInputs(ctx context.Context, t *task, committed map[string]int64, topic string, j, nOut int32, writers []*repartWriter, entry func(*storage.Record) error) error {
+	return e.repartInputsFrom(ctx, t, committed, topic, j, nOut, 0, writers, entry)
+}
+
+// repartInputsFrom is repartInputs for the writers numbered first, first+1, ... (a topic fed
+// by the writers of several sources); each call adds its positions to the task's commits.
+func (e *Engine) repartInputsFrom(ctx context.Context, t *task, committed map[string]int64, topic string, j, nOut int32, first int, writers []*repartWriter, entry func(*storage.Record) error) error {
 	info, err := e.log.DescribeTopic(ctx, topic)
 	if err != nil {
 		return err
 	}
 	var seen []*repartSeen
 	for i, w := range writers {
-		p := int32(i)*nOut + j
+		p := int32(first+i)*nOut + j
 		w := w
 		in := &taskInput{topic: topic, partition: p, limit: func() int64 { return w.mark(p) }, wake: w.wake}
 		rs := &repartSeen{key: "src:" + in.id(), last: -1}
@@ -365,7 +374,11 @@ func (e *Engine) repartInputs(ctx context.Context, t *task, committed map[string
 		}
 		t.inputs = append(t.inputs, in)
 	}
+	prev := t.commitExtra
 	t.commitExtra = func(offs map[string]int64) {
+		if prev != nil {
+			prev(offs)
+		}
 		for _, rs := range seen {
 			offs[rs.key] = rs.last
 		}
