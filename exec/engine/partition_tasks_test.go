@@ -1410,3 +1410,128 @@ func TestRepartitionedStreamJoinExactlyOnceAfterCrash(t *testing.T) {
 		t.Errorf("%d distinct pairs, want 300", len(seen))
 	}
 }
+
+// TestTwoStageJoinAggregationsMatchOneTask: aggregations of stream-table joins whose stream is
+// keyed by something else run behind two repartition stages (stream writers, join tasks per
+// table partition, aggregation tasks per sink partition) and give the tables one task gives.
+func TestTwoStageJoinAggregationsMatchOneTask(t *testing.T) {
+	queries := []string{
+		"CREATE TABLE by_region AS SELECT u.region AS region, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o JOIN users u ON o.uid = u.uid GROUP BY u.region;",
+		"CREATE TABLE by_tier WITH (partitions=3) AS SELECT t.tier AS tier, COUNT(*) AS n FROM orders o LEFT JOIN users u ON o.uid = u.uid JOIN tiers t ON o.sku = t.sku WHERE o.amount > 1 GROUP BY t.tier;",
+	}
+	tables := []string{"BY_REGION", "BY_TIER"}
+	run := func(orderParts, userParts int) map[string][]string {
+		e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s,
+			fmt.Sprintf("CREATE STREAM orders (oid STRING KEY, uid STRING, sku STRING, amount INT) WITH (kafka_topic='orders', value_format='JSON', partitions=%d);", orderParts),
+			fmt.Sprintf("CREATE TABLE users (uid STRING PRIMARY KEY, region STRING) WITH (kafka_topic='users', value_format='JSON', partitions=%d);", userParts),
+			"CREATE TABLE tiers (sku STRING PRIMARY KEY, tier STRING) WITH (kafka_topic='tiers', value_format='JSON', partitions=1);")
+		execAll(t, e, s, queries...)
+		for _, id := range e.cat.order {
+			want := plan.TasksSingle
+			if orderParts > 1 {
+				want = plan.TasksRepartition
+			}
+			if got := e.cat.queries[id].doc.Tasks; got != want {
+				t.Fatalf("%s: layout %q (%s), want %q", id, got, describeTasks(queryTasks(e, id)), want)
+			}
+		}
+		var sb strings.Builder
+		for i := 0; i < 400; i++ {
+			ts := 1000 + i*10
+			switch i % 8 {
+			case 0:
+				// 20 users moving between 5 regions; 6 skus in 3 tiers.
+				fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, uid, region) VALUES (%d, 'u%d', 'r%d');\n", ts, i%20, (i/8)%5)
+			case 1:
+				fmt.Fprintf(&sb, "INSERT INTO tiers (ROWTIME, sku, tier) VALUES (%d, 'k%d', 't%d');\n", ts, (i/8)%6, (i/8)%3)
+			default:
+				fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, uid, sku, amount) VALUES (%d, 'o%d', 'u%d', 'k%d', %d);\n", ts, i, i%23, i%7, i%5)
+			}
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		out := map[string][]string{}
+		for _, tb := range tables {
+			for _, r := range pullAll(t, e, s, "SELECT * FROM "+tb+";") {
+				out[tb] = append(out[tb], fmt.Sprint(r.Values))
+			}
+		}
+		if orderParts > 1 {
+			if len(topicRecords(t, lg, "_sluice_default_query_CTAS_BY_REGION_0-repartition-group")) == 0 {
+				t.Error("the second repartition topic is empty")
+			}
+		}
+		return out
+	}
+	one, many := run(1, 1), run(3, 2)
+	for _, tb := range tables {
+		if len(one[tb]) == 0 {
+			t.Fatalf("%s: empty", tb)
+		}
+		t.Logf("%s: %d rows, first %s", tb, len(one[tb]), one[tb][0])
+		if strings.Join(one[tb], "\n") != strings.Join(many[tb], "\n") {
+			t.Errorf("%s differs:\none task:\n%s\nrepartitioned:\n%s", tb, strings.Join(one[tb], "\n"), strings.Join(many[tb], "\n"))
+		}
+	}
+}
+
+// TestTwoStageJoinAggregationExactlyOnceAfterCrash: a crash while the writers, join tasks and
+// aggregation tasks of a two-stage join aggregation are part way through, some committed and
+// some not, still counts every order once after the restart.
+func TestTwoStageJoinAggregationExactlyOnceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		`CREATE TABLE users (uid STRING PRIMARY KEY, region STRING) WITH (kafka_topic='users', value_format='JSON', partitions=2);`,
+		`CREATE STREAM orders (oid STRING KEY, uid STRING, amount INT) WITH (kafka_topic='orders', value_format='JSON', partitions=3);`,
+		`CREATE TABLE by_region AS SELECT u.region AS region, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o JOIN users u ON o.uid = u.uid GROUP BY u.region;`)
+	const q = "CTAS_BY_REGION_0"
+	if got := e.cat.queries[q].doc.Tasks; got != plan.TasksRepartition {
+		t.Fatalf("layout %q", got)
+	}
+	var sb strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO users (ROWTIME, uid, region) VALUES (%d, 'u%d', 'r%d');\n", i, i, i%4)
+	}
+	execAll(t, e, s, sb.String())
+	quiesce(t, e)
+	sb.Reset()
+	wantN, wantTotal := map[string]int64{}, map[string]int64{}
+	for i := 0; i < 600; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, uid, amount) VALUES (%d, 'o%d', 'u%d', %d);\n", 100+i, i, i%30, i)
+		r := fmt.Sprintf("r%d", (i%30)%4)
+		wantN[r]++
+		wantTotal[r] += int64(i)
+	}
+	execAll(t, e, s, sb.String())
+	ctx := context.Background()
+	for round := 0; round < 3; round++ {
+		for i, tk := range queryTasks(e, q) {
+			processSome(t, ctx, lg, tk, 40)
+			if (i+round)%2 == 0 {
+				if err := tk.commit(); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := tk.flushOutput(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	crash()
+
+	e, _, _ = openBadgerEngine(t, dir, true)
+	quiesce(t, e)
+	rows := pullAll(t, e, s, "SELECT region, n, total FROM by_region;")
+	if len(rows) != 4 {
+		t.Fatalf("BY_REGION: %v", rows)
+	}
+	for _, r := range rows {
+		reg := r.Values[0].(string)
+		if fmt.Sprint(r.Values[1], " ", r.Values[2]) != fmt.Sprint(wantN[reg], " ", wantTotal[reg]) {
+			t.Errorf("%s: n=%v total=%v, want %d, %d", reg, r.Values[1], r.Values[2], wantN[reg], wantTotal[reg])
+		}
+	}
+}

@@ -38,7 +38,7 @@ import (
 // is a retraction for the old group's partition and an addition for the new one's.
 func (p *queryPlan) repartitionable(sink *source) bool {
 	if p.join != nil {
-		return p.joinRepartitionable(sink) || p.joinAggRepartitionable() || p.streamJoinRepartitionable(sink)
+		return p.joinRepartitionable(sink) || p.joinAggRepartitionable() || p.joinAggTwoStage() || p.streamJoinRepartitionable(sink)
 	}
 	if p.agg == nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
 		return false
@@ -84,6 +84,22 @@ func (p *queryPlan) joinRepartitionable(sink *source) bool {
 // lastStep is the join's final step, whose key the result carries.
 func (jp *joinPlan) lastStep() *joinStep { return jp.steps[len(jp.steps)-1] }
 
+// createRepartTopic creates a repartition topic of n partitions, or checks the one a previous
+// run created.
+func (e *Engine) createRepartTopic(ctx context.Context, topic string, n int) error {
+	if err := e.log.CreateTopic(ctx, topic, storage.TopicConfig{Partitions: n}); err != nil && !errors.Is(err, storage.ErrTopicExists) {
+		return err
+	}
+	ti, err := e.log.DescribeTopic(ctx, topic)
+	if err != nil {
+		return err
+	}
+	if len(ti.Partitions) != n {
+		return fmt.Errorf("repartition topic %s has %d partitions, want %d", topic, len(ti.Partitions), n)
+	}
+	return nil
+}
+
 // repartitionTopic names a query's repartition topic after the query, like ksqlDB's
 // _confluent-ksql-<service id>query_<query id>-...-repartition.
 func (e *Engine) repartitionTopic(queryID string) string {
@@ -107,14 +123,12 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 		return fmt.Errorf("source topic %s: %w", src.Topic, err)
 	}
 	nIn, nOut := len(info.Partitions), sink.Partitions
-	topic := e.repartitionTopic(qi.ID)
-	if err := e.log.CreateTopic(ctx, topic, storage.TopicConfig{Partitions: nIn * nOut}); err != nil && !errors.Is(err, storage.ErrTopicExists) {
-		return err
+	if plan.joinAggTwoStage() {
+		return e.startJoinAggTwoStage(ctx, qi, plan, sink, nIn)
 	}
-	if ti, err := e.log.DescribeTopic(ctx, topic); err != nil {
+	topic := e.repartitionTopic(qi.ID)
+	if err := e.createRepartTopic(ctx, topic, nIn*nOut); err != nil {
 		return err
-	} else if len(ti.Partitions) != nIn*nOut {
-		return fmt.Errorf("repartition topic %s has %d partitions, want %d", topic, len(ti.Partitions), nIn*nOut)
 	}
 	writers := make([]*repartWriter, nIn)
 	joinAgg := plan.joinAggRepartitionable()

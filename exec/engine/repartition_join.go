@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sluicedb/sluice/exec/eval"
+	"github.com/sluicedb/sluice/sql/ast"
 	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/storage"
 )
@@ -182,4 +183,126 @@ func joinedChanges(pl *pipeline, typs []*types.Type) func(*storage.Record) error
 		}
 		return pl.agg.push(&c)
 	}
+}
+
+// Aggregations of a stream-table join whose stream is not partitioned by the join key take two
+// repartition stages, as in ksqlDB (a Join-left-repartition, then a GroupBy-repartition topic):
+// writers route each stream record to the table partition of its join key (as joinRepartitionable
+// joins do); one join task per table partition joins them and routes each joined change to the
+// aggregation task of its group through a second topic; one aggregation task per sink
+// partition aggregates them.
+
+// joinAggTwoStage reports whether an aggregation of a join runs behind two repartition stages:
+// stream-table steps routed by the last step's key, which comes from the stream.
+func (p *queryPlan) joinAggTwoStage() bool {
+	if p.join == nil || p.agg == nil || p.partition != nil || len(p.sources) < 2 || p.joinCoPartitioned() {
+		return false
+	}
+	if stream := p.sources[0].src; stream.Kind != ast.Stream || stream.windowed() {
+		return false
+	}
+	for _, st := range p.join.steps {
+		if st.kind != joinST || st.right.src.windowed() {
+			return false
+		}
+	}
+	last := p.join.lastStep()
+	table := last.right.src
+	return last.leftSrc == 0 && len(table.keyCols()) == 1 && last.keyType.Equal(table.keyCols()[0].Type) &&
+		(p.sources[0].src.Partitions > 1 || table.Partitions > 1)
+}
+
+// groupRepartitionTopic names the second repartition topic of a two-stage query.
+func (e *Engine) groupRepartitionTopic(queryID string) string {
+	return e.repartitionTopic(queryID) + "-group"
+}
+
+// startJoinAggTwoStage starts the stream writers, the join tasks, then the aggregation tasks.
+func (e *Engine) startJoinAggTwoStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, nIn int) error {
+	nJoin, nOut := plan.join.lastStep().right.src.Partitions, sink.Partitions
+	first, second := e.repartitionTopic(qi.ID), e.groupRepartitionTopic(qi.ID)
+	if err := e.createRepartTopic(ctx, first, nIn*nJoin); err != nil {
+		return err
+	}
+	if err := e.createRepartTopic(ctx, second, nJoin*nOut); err != nil {
+		return err
+	}
+	writers := make([]*repartWriter, nIn)
+	for i := range writers {
+		t, err := e.startRepartWriter(ctx, qi, plan, sink, first, int32(i), nJoin)
+		if err != nil {
+			stopAll(qi)
+			return err
+		}
+		writers[i] = t.repart
+	}
+	joiners := make([]*repartWriter, nJoin)
+	for j := range joiners {
+		t, err := e.startJoinStage(ctx, qi, plan, sink, first, second, int32(j), nJoin, writers)
+		if err != nil {
+			stopAll(qi)
+			return err
+		}
+		joiners[j] = t.repart
+	}
+	ap := *plan
+	ap.where = nil // WHERE ran in the join tasks
+	for k := 0; k < nOut; k++ {
+		if err := e.startRepartAgg(ctx, qi, &ap, sink, second, int32(k), joiners); err != nil {
+			stopAll(qi)
+			return err
+		}
+	}
+	return nil
+}
+
+// startJoinStage starts the join task of table partition j of a two-stage query: it joins the
+// stream records the writers routed to it with its partition of the last table (and the whole
+// of earlier tables), then routes each joined change to the aggregation partition of its group.
+func (e *Engine) startJoinStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, first, second string, j int32, nJoin int, writers []*repartWriter) (*task, error) {
+	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-j%d", qi.ID, j))
+	if err != nil {
+		return nil, err
+	}
+	nOut := sink.Partitions
+	lo, hi := j*int32(nOut), (j+1)*int32(nOut)
+	t.outTopic = second
+	t.owns = func(p int32) bool { return p >= lo && p < hi }
+	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
+	t.mat, t.pullFromAgg = false, false
+	kc, _, err := sink.codecs()
+	if err != nil {
+		return nil, err
+	}
+	jr := &joinedRepartNode{
+		t:     t,
+		rn:    &repartNode{groups: plan.agg.groups, kc: kc, base: lo, n: nOut, group: make([]any, len(plan.agg.groups))},
+		typs:  plan.joinedTypes(),
+		index: j,
+		seq:   committed[joinSeqKey],
+	}
+	t.commitExtra = func(offs map[string]int64) { offs[joinSeqKey] = jr.seq }
+	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
+	if err := plan.feed(pl, jr); err != nil {
+		return nil, err
+	}
+	t.pl = pl
+	last := plan.join.lastStep()
+	for i := 1; i < len(plan.sources); i++ {
+		part := j
+		if i != last.rightIdx {
+			part = -1 // an earlier step's table: read whole
+		}
+		if err := e.addSourceInputs(ctx, t, plan.sources[i].src.Topic, part, pl.entry[i], committed, plan); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.repartInputs(ctx, t, committed, first, j, int32(nJoin), writers, pl.entry[0]); err != nil {
+		return nil, err
+	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return nil, err
+	}
+	e.launch(qi, t)
+	return t, nil
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/sluicedb/sluice/exec/eval"
@@ -44,13 +43,8 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 	nOut := sink.Partitions
 	nWriters := counts[0] + counts[1]
 	topic := e.repartitionTopic(qi.ID)
-	if err := e.log.CreateTopic(ctx, topic, storage.TopicConfig{Partitions: nWriters * nOut}); err != nil && !errors.Is(err, storage.ErrTopicExists) {
+	if err := e.createRepartTopic(ctx, topic, nWriters*nOut); err != nil {
 		return err
-	}
-	if ti, err := e.log.DescribeTopic(ctx, topic); err != nil {
-		return err
-	} else if len(ti.Partitions) != nWriters*nOut {
-		return fmt.Errorf("repartition topic %s has %d partitions, want %d", topic, len(ti.Partitions), nWriters*nOut)
 	}
 	writers := make([]*repartWriter, 0, nWriters)
 	for side := range counts {
