@@ -1535,3 +1535,44 @@ func TestTwoStageJoinAggregationExactlyOnceAfterCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoStageStreamJoinAggregationsMatchOneTask: aggregations of stream-stream joins of
+// streams keyed otherwise run behind repartition stages of both streams and of the joined
+// rows, and give the tables one task gives.
+func TestTwoStageStreamJoinAggregationsMatchOneTask(t *testing.T) {
+	run := func(orderParts, shipParts int) []string {
+		e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s,
+			fmt.Sprintf(`CREATE STREAM orders (oid STRING KEY, item STRING, qty INT) WITH (kafka_topic='orders', value_format='JSON', partitions=%d);`, orderParts),
+			fmt.Sprintf(`CREATE STREAM ships (sid STRING KEY, ref STRING, carrier STRING) WITH (kafka_topic='ships', value_format='JSON', partitions=%d);`, shipParts),
+			`CREATE TABLE per_carrier AS SELECT s.carrier AS carrier, COUNT(*) AS n, SUM(o.qty) AS qty FROM orders o JOIN ships s WITHIN 1 MINUTE ON o.item = s.ref WHERE o.qty > 0 GROUP BY s.carrier;`)
+		want := plan.TasksSingle
+		if orderParts > 1 {
+			want = plan.TasksRepartition
+		}
+		if got := e.cat.queries["CTAS_PER_CARRIER_0"].doc.Tasks; got != want {
+			t.Fatalf("layout %q, want %q", got, want)
+		}
+		var sb strings.Builder
+		for i := 0; i < 200; i++ {
+			ts := 10_000 + i*1000
+			fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, item, qty) VALUES (%d, 'o%d', 'i%d', %d);\n", ts, i, i%40, i%5)
+			if i%5 != 0 {
+				fmt.Fprintf(&sb, "INSERT INTO ships (ROWTIME, sid, ref, carrier) VALUES (%d, 's%d', 'i%d', 'c%d');\n", ts+500, i, (i*3)%40, i%4)
+			}
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		var out []string
+		for _, r := range pullAll(t, e, s, "SELECT * FROM per_carrier;") {
+			out = append(out, fmt.Sprint(r.Values))
+		}
+		return out
+	}
+	one, many := run(1, 1), run(3, 2)
+	if len(one) != 4 || strings.Join(one, "\n") != strings.Join(many, "\n") {
+		t.Fatalf("one task:\n%s\nrepartitioned:\n%s", strings.Join(one, "\n"), strings.Join(many, "\n"))
+	}
+	t.Logf("%s", strings.Join(one, " "))
+}

@@ -38,7 +38,8 @@ import (
 // is a retraction for the old group's partition and an addition for the new one's.
 func (p *queryPlan) repartitionable(sink *source) bool {
 	if p.join != nil {
-		return p.joinRepartitionable(sink) || p.joinAggRepartitionable() || p.joinAggTwoStage() || p.streamJoinRepartitionable(sink)
+		return p.joinRepartitionable(sink) || p.joinAggRepartitionable() || p.joinAggTwoStage() ||
+			p.streamJoinRepartitionable(sink) || p.streamJoinAggTwoStage()
 	}
 	if p.agg == nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
 		return false
@@ -114,8 +115,11 @@ const repartHeader = 12
 // startRepartitioned starts the writer tasks, then the aggregation tasks, of a repartitioned
 // aggregation (in that order: Quiesce drives tasks in order).
 func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
-	if plan.streamJoinRepartitionable(sink) {
+	switch {
+	case plan.streamJoinRepartitionable(sink):
 		return e.startStreamJoinRepartitioned(ctx, qi, plan, sink)
+	case plan.streamJoinAggTwoStage():
+		return e.startStreamJoinAggTwoStage(ctx, qi, plan, sink)
 	}
 	src := plan.sources[0].src // the aggregation's source, or the join's stream
 	info, err := e.log.DescribeTopic(ctx, src.Topic)

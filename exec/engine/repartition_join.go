@@ -264,24 +264,10 @@ func (e *Engine) startJoinStage(ctx context.Context, qi *queryInfo, plan *queryP
 	if err != nil {
 		return nil, err
 	}
-	nOut := sink.Partitions
-	lo, hi := j*int32(nOut), (j+1)*int32(nOut)
-	t.outTopic = second
-	t.owns = func(p int32) bool { return p >= lo && p < hi }
-	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
-	t.mat, t.pullFromAgg = false, false
-	kc, _, err := sink.codecs()
+	jr, err := joinedRepartTail(t, plan, sink, second, j, committed)
 	if err != nil {
 		return nil, err
 	}
-	jr := &joinedRepartNode{
-		t:     t,
-		rn:    &repartNode{groups: plan.agg.groups, kc: kc, base: lo, n: nOut, group: make([]any, len(plan.agg.groups))},
-		typs:  plan.joinedTypes(),
-		index: j,
-		seq:   committed[joinSeqKey],
-	}
-	t.commitExtra = func(offs map[string]int64) { offs[joinSeqKey] = jr.seq }
 	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
 	if err := plan.feed(pl, jr); err != nil {
 		return nil, err
@@ -305,4 +291,29 @@ func (e *Engine) startJoinStage(ctx context.Context, qi *queryInfo, plan *queryP
 	}
 	e.launch(qi, t)
 	return t, nil
+}
+
+// joinedRepartTail makes t the join task numbered j of a two-stage query: a writer of
+// partitions j*N…j*N+N−1 of the second topic (N the sink's partitions), whose pipeline ends
+// in the returned node.
+func joinedRepartTail(t *task, plan *queryPlan, sink *source, second string, j int32, committed map[string]int64) (*joinedRepartNode, error) {
+	nOut := sink.Partitions
+	lo, hi := j*int32(nOut), (j+1)*int32(nOut)
+	t.outTopic = second
+	t.owns = func(p int32) bool { return p >= lo && p < hi }
+	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
+	t.mat, t.pullFromAgg = false, false
+	kc, _, err := sink.codecs()
+	if err != nil {
+		return nil, err
+	}
+	jr := &joinedRepartNode{
+		t:     t,
+		rn:    &repartNode{groups: plan.agg.groups, kc: kc, base: lo, n: nOut, group: make([]any, len(plan.agg.groups))},
+		typs:  plan.joinedTypes(),
+		index: j,
+		seq:   committed[joinSeqKey],
+	}
+	t.commitExtra = func(offs map[string]int64) { offs[joinSeqKey] = jr.seq }
+	return jr, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/sluicedb/sluice/exec/eval"
+	"github.com/sluicedb/sluice/exec/serde"
+	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/storage"
 )
 
@@ -32,13 +34,9 @@ func (p *queryPlan) streamJoinRepartitionable(sink *source) bool {
 
 // startStreamJoinRepartitioned starts the writers of both streams, then the join tasks.
 func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
-	var counts [2]int
-	for side := range counts {
-		info, err := e.log.DescribeTopic(ctx, plan.sources[side].src.Topic)
-		if err != nil {
-			return fmt.Errorf("source topic %s: %w", plan.sources[side].src.Topic, err)
-		}
-		counts[side] = len(info.Partitions)
+	counts, err := e.sidePartitions(ctx, plan)
+	if err != nil {
+		return err
 	}
 	nOut := sink.Partitions
 	nWriters := counts[0] + counts[1]
@@ -46,16 +44,13 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 	if err := e.createRepartTopic(ctx, topic, nWriters*nOut); err != nil {
 		return err
 	}
-	writers := make([]*repartWriter, 0, nWriters)
-	for side := range counts {
-		for part := 0; part < counts[side]; part++ {
-			t, err := e.startSideWriter(ctx, qi, plan, sink, topic, len(writers), side, int32(part), nOut)
-			if err != nil {
-				stopAll(qi)
-				return err
-			}
-			writers = append(writers, t.repart)
-		}
+	kc, _, err := sink.codecs()
+	if err != nil {
+		return err
+	}
+	writers, err := e.startSideWriters(ctx, qi, plan, sink, topic, counts, nOut, kc)
+	if err != nil {
+		return err
 	}
 	for j := 0; j < nOut; j++ {
 		if err := e.startStreamJoinTask(ctx, qi, plan, sink, topic, int32(j), writers, counts[0]); err != nil {
@@ -66,9 +61,26 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 	return nil
 }
 
+// startSideWriters starts one writer per partition of each stream, the left stream's first,
+// routing each record to one of nOut partitions by its join key encoded with kc.
+func (e *Engine) startSideWriters(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, counts [2]int, nOut int, kc serde.Codec) ([]*repartWriter, error) {
+	writers := make([]*repartWriter, 0, counts[0]+counts[1])
+	for side := range counts {
+		for part := 0; part < counts[side]; part++ {
+			t, err := e.startSideWriter(ctx, qi, plan, sink, topic, len(writers), side, int32(part), nOut, kc)
+			if err != nil {
+				stopAll(qi)
+				return nil, err
+			}
+			writers = append(writers, t.repart)
+		}
+	}
+	return writers, nil
+}
+
 // startSideWriter starts writer number w: it routes each record of partition part of the
 // join's stream on side (0 left, 1 right) to the sink partition of its join key.
-func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, w, side int, part int32, nOut int) (*task, error) {
+func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, w, side int, part int32, nOut int, kc serde.Codec) (*task, error) {
 	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-r%d", qi.ID, w))
 	if err != nil {
 		return nil, err
@@ -78,10 +90,6 @@ func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *query
 	t.owns = func(p int32) bool { return p >= lo && p < hi }
 	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
 	t.mat, t.pullFromAgg = false, false
-	kc, _, err := sink.codecs()
-	if err != nil {
-		return nil, err
-	}
 	st := plan.join.steps[0]
 	bs := plan.sources[side]
 	key := st.leftKey
@@ -136,4 +144,107 @@ func (e *Engine) startStreamJoinTask(ctx context.Context, qi *queryInfo, plan *q
 	}
 	e.launch(qi, t)
 	return nil
+}
+
+// Aggregations of stream-stream joins of streams not keyed by the join key: the side writers
+// route both streams by join key to nOut join tasks (nOut the sink's partition count, with the
+// join key in the aggregate-state encoding, since the sink is keyed by the group, not the join
+// key), and each join task routes its joined rows through a second topic to the aggregation
+// task of their group.
+
+// streamJoinAggTwoStage reports whether an aggregation of a stream-stream join runs behind
+// repartition stages of both streams and of the joined rows.
+func (p *queryPlan) streamJoinAggTwoStage() bool {
+	if p.join == nil || p.agg == nil || p.partition != nil || len(p.sources) != 2 || len(p.join.steps) != 1 || p.joinCoPartitioned() {
+		return false
+	}
+	st := p.join.steps[0]
+	left, right := p.sources[0].src, p.sources[1].src
+	return st.kind == joinSS && st.leftSrc == 0 && !left.windowed() && !right.windowed() &&
+		(left.Partitions > 1 || right.Partitions > 1)
+}
+
+// groupKeyCodec encodes a join key as aggregate state keys do: a routing key only, never
+// decoded.
+type groupKeyCodec struct{ typs []*types.Type }
+
+func (c groupKeyCodec) Encode(vals []any) ([]byte, error) { return encodeGroupKey(vals, c.typs), nil }
+
+func (c groupKeyCodec) Decode([]byte, []any) error {
+	return fmt.Errorf("internal error: a routing key is never decoded")
+}
+
+// startStreamJoinAggTwoStage starts the side writers, the join tasks, then the aggregation
+// tasks.
+func (e *Engine) startStreamJoinAggTwoStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
+	counts, err := e.sidePartitions(ctx, plan)
+	if err != nil {
+		return err
+	}
+	nOut := sink.Partitions
+	first, second := e.repartitionTopic(qi.ID), e.groupRepartitionTopic(qi.ID)
+	if err := e.createRepartTopic(ctx, first, (counts[0]+counts[1])*nOut); err != nil {
+		return err
+	}
+	if err := e.createRepartTopic(ctx, second, nOut*nOut); err != nil {
+		return err
+	}
+	writers, err := e.startSideWriters(ctx, qi, plan, sink, first, counts, nOut, groupKeyCodec{typs: []*types.Type{plan.join.steps[0].keyType}})
+	if err != nil {
+		return err
+	}
+	joiners := make([]*repartWriter, nOut)
+	for j := range joiners {
+		t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-j%d", qi.ID, j))
+		if err != nil {
+			stopAll(qi)
+			return err
+		}
+		jr, err := joinedRepartTail(t, plan, sink, second, int32(j), committed)
+		if err != nil {
+			stopAll(qi)
+			return err
+		}
+		pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
+		if err := plan.feed(pl, jr); err != nil {
+			stopAll(qi)
+			return err
+		}
+		t.pl = pl
+		if err := e.repartInputsFrom(ctx, t, committed, first, int32(j), int32(nOut), 0, writers[:counts[0]], pl.entry[0]); err != nil {
+			stopAll(qi)
+			return err
+		}
+		if err := e.repartInputsFrom(ctx, t, committed, first, int32(j), int32(nOut), counts[0], writers[counts[0]:], pl.entry[1]); err != nil {
+			stopAll(qi)
+			return err
+		}
+		if err := e.recoverTask(ctx, t, committed); err != nil {
+			stopAll(qi)
+			return err
+		}
+		e.launch(qi, t)
+		joiners[j] = t.repart
+	}
+	ap := *plan
+	ap.where = nil // WHERE ran in the join tasks
+	for k := 0; k < nOut; k++ {
+		if err := e.startRepartAgg(ctx, qi, &ap, sink, second, int32(k), joiners); err != nil {
+			stopAll(qi)
+			return err
+		}
+	}
+	return nil
+}
+
+// sidePartitions are the partition counts of a two-stream join's left and right streams.
+func (e *Engine) sidePartitions(ctx context.Context, plan *queryPlan) (counts [2]int, err error) {
+	for side := range counts {
+		info, err := e.log.DescribeTopic(ctx, plan.sources[side].src.Topic)
+		if err != nil {
+			return counts, fmt.Errorf("source topic %s: %w", plan.sources[side].src.Topic, err)
+		}
+		counts[side] = len(info.Partitions)
+	}
+	return counts, nil
 }
