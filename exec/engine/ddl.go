@@ -785,7 +785,7 @@ func (e *Engine) writeRow(ctx context.Context, src *source, row []any, ts int64)
 			}
 		}
 	}
-	_, err = e.log.Append(ctx, src.Topic, []storage.Record{rec})
+	_, err = e.appendForeign(ctx, src.Topic, []storage.Record{rec})
 	return err
 }
 

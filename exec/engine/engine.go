@@ -52,6 +52,8 @@ type Engine struct {
 	mu  sync.Mutex // serializes statements (catalog changes)
 	cat *catalog
 
+	owners sinkOwners // the tasks that are exclusive writers of sink partitions
+
 	ctx    context.Context
 	cancel context.CancelFunc
 

@@ -69,7 +69,7 @@ func (e *Engine) ProduceLogical(ctx context.Context, rec LogicalRecord) error {
 	if err == nil && rec.Partition > 0 && int(rec.Partition) < len(info.Partitions) {
 		out.Partition = rec.Partition
 	}
-	_, err = e.log.Append(ctx, rec.Topic, []storage.Record{out})
+	_, err = e.appendForeign(ctx, rec.Topic, []storage.Record{out})
 	return err
 }
 

@@ -98,6 +98,7 @@ type task struct {
 	pendingWrites int
 
 	mu     sync.Mutex // serializes pump/commit between Quiesce and the run loop
+	closed bool       // set (under mu) once stopped: foreign appends no longer go through it
 	cancel context.CancelFunc
 	done   chan struct{}
 	// failed is the error that stopped the task; SHOW QUERIES reads it from other goroutines.
@@ -306,6 +307,9 @@ func (t *task) ownCache() {
 
 // launch registers a started task with its query and, in server mode, starts its run loop.
 func (e *Engine) launch(qi *queryInfo, t *task) {
+	if t.ownsSink() {
+		e.owners.add(t)
+	}
 	if qi.task == nil {
 		qi.task = t
 	} else {
@@ -489,7 +493,13 @@ func (t *task) flushOutput(ctx context.Context) error {
 	var offs []int64
 	if !t.matOnly {
 		var err error
-		if offs, err = t.e.log.Append(ctx, t.outTopic, t.out); err != nil {
+		if t.exclusive {
+			offs, err = t.e.log.Append(ctx, t.outTopic, t.out)
+		} else {
+			// An INSERT INTO query: its rows go through the sink's owner, if it has one.
+			offs, err = t.e.appendForeign(ctx, t.outTopic, t.out)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -884,6 +894,7 @@ func (t *task) run(ctx context.Context) {
 
 // stop ends the run loop (server mode) and commits.
 func (t *task) stop() {
+	t.e.owners.remove(t)
 	if t.cancel != nil {
 		t.cancel()
 		<-t.done
@@ -892,6 +903,9 @@ func (t *task) stop() {
 		_ = t.commit()
 		t.mu.Unlock()
 	}
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
 }
 
 // lagged reports whether any input has unread records (server-mode Quiesce).

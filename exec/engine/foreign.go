@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"github.com/sluicedb/sluice/storage"
+)
+
+// Foreign writes into a query's sink. A persistent query that is the exclusive writer of a
+// sink partition cuts that partition back to its last committed mark when it restarts
+// (exactly-once recovery), which would also cut rows that someone else appended after the
+// mark: an INSERT VALUES into the sink stream, or the output of an INSERT INTO query. So those
+// appends go through the owning task: under its lock, the rows are appended, its mark moves
+// past them and the task commits, all before the insert is acknowledged. The commit is an
+// ordinary one (state, input offsets and marks as of what the task has processed), so the
+// task's own exactly-once scheme is untouched.
+
+// sinkOwners indexes the running exclusive writers by sink topic.
+type sinkOwners struct {
+	mu sync.Mutex
+	m  map[string][]*task
+}
+
+func (o *sinkOwners) add(t *task) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[string][]*task{}
+	}
+	o.m[t.outTopic] = append(o.m[t.outTopic], t)
+}
+
+func (o *sinkOwners) remove(t *task) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ts := o.m[t.outTopic]
+	for i, x := range ts {
+		if x == t {
+			o.m[t.outTopic] = append(ts[:i:i], ts[i+1:]...)
+			break
+		}
+	}
+}
+
+// owner returns the task that exclusively writes partition p of topic, if any.
+func (o *sinkOwners) owner(topic string, p int32) *task {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, t := range o.m[topic] {
+		if t.only < 0 || t.only == p {
+			return t
+		}
+	}
+	return nil
+}
+
+// ownsSink reports whether t's recovery cuts its output topic, so that others must append
+// to it through t.
+func (t *task) ownsSink() bool { return t.exclusive && !t.matOnly && t.repart == nil }
+
+// appendForeign appends recs (Partition set, or -1 for the default partitioner) to topic on
+// behalf of something other than the topic's owning queries, and returns their offsets.
+func (e *Engine) appendForeign(ctx context.Context, topic string, recs []storage.Record) ([]int64, error) {
+	info, err := e.log.DescribeTopic(ctx, topic)
+	if err != nil || len(info.Partitions) == 0 {
+		return e.log.Append(ctx, topic, recs)
+	}
+	n := len(info.Partitions)
+	groups := map[*task][]int{} // owner (nil: none) -> indices of its records
+	for i := range recs {
+		p := recs[i].Partition
+		if p < 0 {
+			if recs[i].Key == nil {
+				p = 0
+			} else {
+				p = storage.PartitionFor(recs[i].Key, n)
+			}
+			recs[i].Partition = p
+		}
+		owner := e.owners.owner(topic, p)
+		groups[owner] = append(groups[owner], i)
+	}
+	offs := make([]int64, len(recs))
+	for owner, idx := range groups {
+		batch := make([]storage.Record, len(idx))
+		for k, i := range idx {
+			batch[k] = recs[i]
+		}
+		got, err := e.appendThrough(ctx, owner, topic, batch)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range idx {
+			offs[i] = got[k]
+		}
+	}
+	return offs, nil
+}
+
+// appendThrough appends batch to topic under owner's lock and commits owner's moved marks (a
+// plain append without an owner, or when the owner has stopped or failed: a failed task's
+// state may hold half a batch, which must not be committed).
+func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, batch []storage.Record) ([]int64, error) {
+	if owner == nil {
+		return e.log.Append(ctx, topic, batch)
+	}
+	owner.mu.Lock()
+	defer owner.mu.Unlock()
+	if owner.closed || owner.failure() != nil {
+		return e.log.Append(ctx, topic, batch)
+	}
+	offs, err := e.log.Append(ctx, topic, batch)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range batch {
+		if offs[i]+1 > owner.hwm[r.Partition] {
+			owner.hwm[r.Partition] = offs[i] + 1
+		}
+	}
+	owner.dirty = true
+	if err := owner.commit(); err != nil {
+		return nil, err
+	}
+	return offs, nil
+}
