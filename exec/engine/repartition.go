@@ -37,6 +37,9 @@ import (
 // changes, as Kafka Streams' KTable group-by does: an update that moves a row to another group
 // is a retraction for the old group's partition and an addition for the new one's.
 func (p *queryPlan) repartitionable(sink *source) bool {
+	if p.rekeyRepartitionable(sink) {
+		return true
+	}
 	if p.join != nil {
 		return p.joinRepartitionable(sink) || p.joinAggRepartitionable() || p.joinAggTwoStage() ||
 			p.streamJoinRepartitionable(sink) || p.streamJoinAggTwoStage()
@@ -127,6 +130,9 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 		return fmt.Errorf("source topic %s: %w", src.Topic, err)
 	}
 	nIn, nOut := len(info.Partitions), sink.Partitions
+	if plan.rekeyRepartitionable(sink) {
+		return e.startRekeyRepartitioned(ctx, qi, plan, sink, nIn)
+	}
 	if plan.joinAggTwoStage() {
 		return e.startJoinAggTwoStage(ctx, qi, plan, sink, nIn)
 	}

@@ -9,6 +9,7 @@
 // Scenarios:
 //
 //	csas    1,000,000 JSON records {"ID","AMOUNT","NAME"}; CSAS filter + projection
+//	rekey   the same records re-keyed by NAME (PARTITION BY), all written to the sink
 //	window  1,000,000 records over 100,000 keys; CTAS COUNT/SUM, WINDOW TUMBLING (SIZE 1 MINUTE)
 //	join    stream-table join: 100,000 users table, 1,000,000 orders enriched with the user name
 //	join-repart  the same join on a non-key column of the orders (a repartition stage first)
@@ -38,7 +39,7 @@ import (
 )
 
 var (
-	scenario   = flag.String("scenario", "", "run one scenario: csas, window, join, join-repart or join-agg (default: all, each in a child process)")
+	scenario   = flag.String("scenario", "", "run one scenario: csas, rekey, window, join, join-repart or join-agg (default: all, each in a child process)")
 	records    = flag.Int("records", 1_000_000, "input records per scenario")
 	keys       = flag.Int("keys", 100_000, "distinct keys (window: GROUP BY keys; join: table rows)")
 	partitions = flag.Int("partitions", 2, "partitions of the input topics")
@@ -56,7 +57,7 @@ func main() {
 		fmt.Printf("enginebench: %d records, %d keys, %d partitions, batches of %d, embedded log + Badger, server mode\n",
 			*records, *keys, *partitions, *batch)
 		failed := false
-		for _, s := range []string{"csas", "window", "join", "join-repart", "join-agg"} {
+		for _, s := range []string{"csas", "rekey", "window", "join", "join-repart", "join-agg"} {
 			args := append([]string{"-scenario", s}, os.Args[1:]...)
 			cmd := exec.Command(os.Args[0], args...)
 			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -88,6 +89,8 @@ func main() {
 	switch *scenario {
 	case "csas":
 		err = runCSAS(ctx)
+	case "rekey":
+		err = runRekey(ctx)
 	case "window":
 		err = runWindow(ctx)
 	case "join":
@@ -268,6 +271,31 @@ func runCSAS(ctx context.Context) error {
 		return err
 	}
 	report("csas", *records, d, fmt.Sprintf("(outputs=%d, input appended in %.3fs)", want, produced.Seconds()))
+	return nil
+}
+
+// runRekey: the csas input re-keyed by name (PARTITION BY), every record written to the sink.
+func runRekey(ctx context.Context) error {
+	b, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.exec(ctx, fmt.Sprintf(`CREATE STREAM orders (ID BIGINT, AMOUNT DOUBLE, NAME STRING) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM by_name AS SELECT NAME, ID, AMOUNT FROM orders PARTITION BY NAME;`, *partitions)); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := b.produce(ctx, "orders", *records, func(i int) ([]byte, []byte, int64) {
+		return nil, orderValue(i), int64(1_700_000_000_000 + i)
+	}); err != nil {
+		return err
+	}
+	produced := time.Since(start)
+	if err := b.waitTopic(ctx, "BY_NAME", int64(*records)); err != nil {
+		return err
+	}
+	report("rekey", *records, time.Since(start), fmt.Sprintf("(input appended in %.3fs)", produced.Seconds()))
 	return nil
 }
 

@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/sluicedb/sluice/storage"
+)
+
+// PARTITION BY over a partitioned stream. Re-keyed rows of every source partition may land in
+// any sink partition, but each sink partition must keep a single writer (exactly-once recovery
+// cuts a partition back to its writer's committed mark). So the work runs in the writers, one
+// per source partition: decode, filter, project, re-key and encode each row for the sink, then
+// append the encoded record to partition i*N+j of the query's repartition topic (N sink
+// partitions, j the sink partition the sink's partitioner picks). One copier per sink
+// partition j then appends what every writer committed for j to the sink, as it is.
+//
+// A record in the repartition topic: the header (writer index and the writer's sequence
+// number: one source row may give several results, so source offsets cannot order them), a
+// flag byte (1: a value follows; 0: a tombstone), then the value. Key, timestamp and headers
+// are the record's own.
+
+// rekeyRepartitionable reports whether a PARTITION BY query runs as writers and copiers.
+func (p *queryPlan) rekeyRepartitionable(sink *source) bool {
+	return p.partition != nil && p.agg == nil && p.join == nil && len(p.sources) == 1 && !p.tableSource &&
+		p.sources[0].src.Partitions > 1 && sink.Partitions > 1
+}
+
+// rekeySeqKey is the commit position under which a writer keeps its next sequence number.
+const rekeySeqKey = "seq:rekey"
+
+// startRekeyRepartitioned starts the writers, then the copiers.
+func (e *Engine) startRekeyRepartitioned(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, nIn int) error {
+	nOut := sink.Partitions
+	topic := e.repartitionTopic(qi.ID)
+	if err := e.createRepartTopic(ctx, topic, nIn*nOut); err != nil {
+		return err
+	}
+	writers := make([]*repartWriter, nIn)
+	for i := range writers {
+		t, err := e.startRekeyWriter(ctx, qi, plan, sink, topic, int32(i), nOut)
+		if err != nil {
+			stopAll(qi)
+			return err
+		}
+		writers[i] = t.repart
+	}
+	for j := 0; j < nOut; j++ {
+		if err := e.startCopier(ctx, qi, plan, sink, topic, int32(j), writers); err != nil {
+			stopAll(qi)
+			return err
+		}
+	}
+	return nil
+}
+
+// startRekeyWriter starts the writer of source partition i.
+func (e *Engine) startRekeyWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, i int32, nOut int) (*task, error) {
+	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-r%d", qi.ID, i))
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := i*int32(nOut), (i+1)*int32(nOut)
+	t.outTopic = topic
+	t.owns = func(p int32) bool { return p >= lo && p < hi }
+	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
+	t.mat, t.pullFromAgg = false, false
+	seq := committed[rekeySeqKey]
+	t.commitExtra = func(offs map[string]int64) { offs[rekeySeqKey] = seq }
+	emit := func(o *outRec) error {
+		n := len(t.out)
+		if err := t.emit(o); err != nil || len(t.out) == n {
+			return err
+		}
+		// t.emit encoded the record for the sink; wrap it for partition lo+j of the topic.
+		rec := &t.out[n]
+		val := make([]byte, repartHeader+1, repartHeader+1+len(rec.Value))
+		binary.BigEndian.PutUint32(val, uint32(i))
+		binary.BigEndian.PutUint64(val[4:], uint64(seq))
+		seq++
+		if rec.Value != nil {
+			val[repartHeader] = 1
+			val = append(val, rec.Value...)
+		}
+		rec.Value = val
+		rec.Partition = lo + rec.Partition
+		return nil
+	}
+	pl, err := plan.instantiate(t.store, emit, t.recordError)
+	if err != nil {
+		return nil, err
+	}
+	t.pl = pl
+	if err := e.addSourceInputs(ctx, t, plan.sources[0].src.Topic, i, pl.entry[0], committed, plan); err != nil {
+		return nil, err
+	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return nil, err
+	}
+	e.launch(qi, t)
+	return t, nil
+}
+
+// startCopier starts the task that appends to sink partition j what the writers routed to it.
+func (e *Engine) startCopier(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter) error {
+	t, committed, err := e.newTask(qi, plan, sink, true, j)
+	if err != nil {
+		return err
+	}
+	t.pl = &pipeline{plan: plan, st: t.store, errs: t.recordError}
+	copyRecord := func(rec *storage.Record) error {
+		if len(rec.Value) < 1 {
+			return fmt.Errorf("corrupt re-keyed record at %d", rec.Offset)
+		}
+		out := storage.Record{Key: rec.Key, Timestamp: rec.Timestamp, Headers: rec.Headers, Partition: j}
+		if rec.Value[0] == 1 {
+			out.Value = rec.Value[1:]
+		}
+		if rec.Timestamp > t.pl.streamTime {
+			t.pl.streamTime = rec.Timestamp
+		}
+		t.out = append(t.out, out)
+		return nil
+	}
+	if err := e.repartInputs(ctx, t, committed, topic, j, int32(sink.Partitions), writers, copyRecord); err != nil {
+		return err
+	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return err
+	}
+	e.launch(qi, t)
+	return nil
+}
