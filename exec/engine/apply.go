@@ -132,7 +132,7 @@ func (e *Engine) installQuery(ctx context.Context, doc *plan.Query, p *queryPlan
 	case "INSERT":
 		e.cat.queries[doc.ID] = qi
 		e.cat.order = append(e.cat.order, doc.ID)
-		if _, err := e.startTask(ctx, qi, p, sink, false); err != nil {
+		if err := e.startInsert(ctx, qi, p, sink); err != nil {
 			e.removeQuery(doc.ID)
 			return err
 		}
@@ -176,6 +176,24 @@ func (e *Engine) startLayout(ctx context.Context, qi *queryInfo, p *queryPlan, s
 		return nil
 	}
 	return fmt.Errorf("plan %s: unknown task layout %q", qi.ID, layout)
+}
+
+// startInsert starts an INSERT INTO query: one task per partition when its input and the
+// target stream are partitioned alike (its rows go through the target's owning tasks, see
+// foreign.go, so several writers per partition are fine), else one task. A query that already
+// ran as one task keeps doing so (its committed offsets live in that task's store).
+func (e *Engine) startInsert(ctx context.Context, qi *queryInfo, p *queryPlan, sink *source) error {
+	if (!p.partitionParallel(sink) && !p.joinPartitionParallel(sink)) || e.ranAsOneTask(qi.ID) {
+		_, err := e.startTask(ctx, qi, p, sink, false)
+		return err
+	}
+	for part := 0; part < sink.Partitions; part++ {
+		if _, err := e.startPartitionTask(ctx, qi, p, sink, false, int32(part)); err != nil {
+			stopAll(qi)
+			return err
+		}
+	}
+	return nil
 }
 
 // ranAsOneTask reports whether the single-task store of a query holds committed offsets.

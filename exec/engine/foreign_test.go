@@ -22,6 +22,10 @@ func TestForeignAppendsToASinkSurviveRecovery(t *testing.T) {
 				fmt.Sprintf("CREATE STREAM other (id INT KEY, v INT) WITH (kafka_topic='other', value_format='JSON', partitions=%d);", partitions),
 				"CREATE STREAM big AS SELECT id, v FROM src;",
 				"INSERT INTO big SELECT id, v FROM other;")
+			// The INSERT INTO query runs one task per partition too.
+			if ins := queryTasks(e, e.cat.order[1]); len(ins) != partitions {
+				t.Fatalf("%s runs as %s", e.cat.order[1], describeTasks(ins))
+			}
 			var sb strings.Builder
 			for i := 0; i < 20; i++ {
 				fmt.Fprintf(&sb, "INSERT INTO src (id, v) VALUES (%d, %d);\n", i, i)
