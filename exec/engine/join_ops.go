@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/sluicedb/sluice/exec/eval"
 	"github.com/sluicedb/sluice/exec/serde"
@@ -211,7 +212,13 @@ func (p *queryPlan) joinedTypes() []*types.Type {
 // appendJoinedRow encodes a row of a join's layout (typs) with its timestamp, source position
 // and window: the form of join state and of joined rows in a repartition topic.
 func appendJoinedRow(buf []byte, r *eval.Rec, typs []*types.Type) []byte {
-	buf = fmt.Appendf(buf, "[%d,%d,%d,%d,%d", r.Ts, r.Partition, r.Offset, r.WinStart, r.WinEnd)
+	buf = append(buf, '[')
+	for i, n := range [5]int64{r.Ts, int64(r.Partition), r.Offset, r.WinStart, r.WinEnd} {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendInt(buf, n, 10)
+	}
 	for i, v := range r.Vals {
 		buf = append(buf, ',')
 		buf = serde.AppendJSON(buf, v, typs[i])
