@@ -62,6 +62,16 @@ func (t *task) ownsSink() bool { return t.exclusive && !t.matOnly && t.repart ==
 // appendForeign appends recs (Partition set, or -1 for the default partitioner) to topic on
 // behalf of something other than the topic's owning queries, and returns their offsets.
 func (e *Engine) appendForeign(ctx context.Context, topic string, recs []storage.Record) ([]int64, error) {
+	return e.appendForeignFrom(ctx, topic, recs, nil)
+}
+
+// appendForeignFrom is appendForeign for an INSERT INTO task (from, or nil). A task that runs
+// over one partition appends all its rows through one owner, whose commit then also records
+// the task's input offsets: the rows and the offsets that produced them become durable
+// together, so a crash before the task's own commit repeats nothing (insertOffsetsFromOwner).
+// A task over every partition may append through several owners, which cannot commit as one:
+// it stays at-least-once.
+func (e *Engine) appendForeignFrom(ctx context.Context, topic string, recs []storage.Record, from *task) ([]int64, error) {
 	info, err := e.log.DescribeTopic(ctx, topic)
 	if err != nil || len(info.Partitions) == 0 {
 		return e.log.Append(ctx, topic, recs)
@@ -81,13 +91,20 @@ func (e *Engine) appendForeign(ctx context.Context, topic string, recs []storage
 		owner := e.owners.owner(topic, p)
 		groups[owner] = append(groups[owner], i)
 	}
+	var fromOffs map[string]int64
+	if from != nil && from.only >= 0 && len(groups) == 1 {
+		fromOffs = make(map[string]int64, len(from.inputs))
+		for _, in := range from.inputs {
+			fromOffs[insertOffsetKey(from.id, in)] = in.offset
+		}
+	}
 	offs := make([]int64, len(recs))
 	for owner, idx := range groups {
 		batch := make([]storage.Record, len(idx))
 		for k, i := range idx {
 			batch[k] = recs[i]
 		}
-		got, err := e.appendThrough(ctx, owner, topic, batch)
+		got, err := e.appendThrough(ctx, owner, topic, batch, fromOffs)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +118,7 @@ func (e *Engine) appendForeign(ctx context.Context, topic string, recs []storage
 // appendThrough appends batch to topic under owner's lock and commits owner's moved marks (a
 // plain append without an owner, or when the owner has stopped or failed: a failed task's
 // state may hold half a batch, which must not be committed).
-func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, batch []storage.Record) ([]int64, error) {
+func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, batch []storage.Record, fromOffs map[string]int64) ([]int64, error) {
 	if owner == nil {
 		return e.log.Append(ctx, topic, batch)
 	}
@@ -119,9 +136,46 @@ func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, b
 			owner.hwm[r.Partition] = offs[i] + 1
 		}
 	}
+	if len(fromOffs) > 0 {
+		if owner.foreign == nil {
+			owner.foreign = map[string]int64{}
+		}
+		for k, v := range fromOffs {
+			owner.foreign[k] = v
+		}
+	}
 	owner.dirty = true
 	if err := owner.commit(); err != nil {
 		return nil, err
 	}
 	return offs, nil
+}
+
+// insertOffsetKey names an INSERT INTO task's input offset in its owner's commits.
+func insertOffsetKey(queryID string, in *taskInput) string {
+	return "ins:" + queryID + "/" + in.id()
+}
+
+// insertOffsetsFromOwner moves an INSERT INTO partition task's committed input offsets forward
+// to those its target partition's owner committed with the task's rows, when they are later
+// (the task crashed between the owner's commit and its own).
+func (e *Engine) insertOffsetsFromOwner(t *task, committed map[string]int64) {
+	owner := e.owners.owner(t.outTopic, t.only)
+	if owner == nil {
+		return
+	}
+	owner.mu.Lock()
+	offs, err := owner.store.Offsets()
+	owner.mu.Unlock()
+	if err != nil {
+		return
+	}
+	prefix := "ins:" + t.id + "/"
+	for k, v := range offs {
+		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
+			if id := k[len(prefix):]; v > committed[id] {
+				committed[id] = v
+			}
+		}
+	}
 }

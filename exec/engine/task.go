@@ -99,6 +99,9 @@ type task struct {
 
 	mu     sync.Mutex // serializes pump/commit between Quiesce and the run loop
 	closed bool       // set (under mu) once stopped: foreign appends no longer go through it
+	// foreign holds the input offsets of INSERT INTO tasks whose rows this owner appended
+	// (foreign.go), committed with its marks.
+	foreign map[string]int64
 	cancel context.CancelFunc
 	done   chan struct{}
 	// failed is the error that stopped the task; SHOW QUERIES reads it from other goroutines.
@@ -133,6 +136,9 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 	t, committed, err := e.newTask(qi, plan, sink, exclusive, only)
 	if err != nil {
 		return nil, err
+	}
+	if !exclusive && only >= 0 {
+		e.insertOffsetsFromOwner(t, committed)
 	}
 	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
 	if err != nil {
@@ -497,7 +503,7 @@ func (t *task) flushOutput(ctx context.Context) error {
 			offs, err = t.e.log.Append(ctx, t.outTopic, t.out)
 		} else {
 			// An INSERT INTO query: its rows go through the sink's owner, if it has one.
-			offs, err = t.e.appendForeign(ctx, t.outTopic, t.out)
+			offs, err = t.e.appendForeignFrom(ctx, t.outTopic, t.out, t)
 		}
 		if err != nil {
 			return err
@@ -566,6 +572,9 @@ func (t *task) commit() error {
 		offs["out:"+strconv.Itoa(int(p))] = h
 	}
 	offs["streamtime"] = t.pl.streamTime
+	for k, v := range t.foreign {
+		offs[k] = v
+	}
 	if t.commitExtra != nil {
 		t.commitExtra(offs)
 	}
