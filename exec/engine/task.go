@@ -102,8 +102,8 @@ type task struct {
 	// foreign holds the input offsets of INSERT INTO tasks whose rows this owner appended
 	// (foreign.go), committed with its marks.
 	foreign map[string]int64
-	cancel context.CancelFunc
-	done   chan struct{}
+	cancel  context.CancelFunc
+	done    chan struct{}
 	// failed is the error that stopped the task; SHOW QUERIES reads it from other goroutines.
 	failed atomic.Pointer[error]
 }
