@@ -737,6 +737,41 @@ func processSome(t *testing.T, ctx context.Context, lg *embedded.Log, tk *task, 
 	}
 }
 
+// checkRegionTotals checks BY_REGION's rows (region, n, total) against the counts and sums
+// expected for its four regions.
+func checkRegionTotals(t *testing.T, e *Engine, s *Session, wantN, wantTotal map[string]int64) {
+	t.Helper()
+	rows := pullAll(t, e, s, "SELECT region, n, total FROM by_region;")
+	if len(rows) != 4 {
+		t.Fatalf("BY_REGION: %v", rows)
+	}
+	for _, r := range rows {
+		reg := r.Values[0].(string)
+		if fmt.Sprint(r.Values[1], " ", r.Values[2]) != fmt.Sprint(wantN[reg], " ", wantTotal[reg]) {
+			t.Errorf("%s: n=%v total=%v, want %d, %d", reg, r.Values[1], r.Values[2], wantN[reg], wantTotal[reg])
+		}
+	}
+}
+
+// processHalfCommitted leaves a query part way through, as a crash finds it: for some rounds,
+// each task processes up to n more records of every input, then every other task commits and
+// the rest only write their output.
+func processHalfCommitted(t *testing.T, ctx context.Context, lg *embedded.Log, tasks []*task, rounds, n int) {
+	t.Helper()
+	for round := 0; round < rounds; round++ {
+		for i, tk := range tasks {
+			processSome(t, ctx, lg, tk, n)
+			if (i+round)%2 == 0 {
+				if err := tk.commit(); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := tk.flushOutput(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // TestRepartitionedJoinExactlyOnceAfterCrash: a crash while the writers and join tasks of a
 // repartitioned join are part way through, some committed and some not, leaves every order in
 // the output exactly once after the restart.
@@ -1262,32 +1297,12 @@ func TestJoinAggregationExactlyOnceAfterCrash(t *testing.T) {
 	execAll(t, e, s, sb.String())
 	const q = "CTAS_BY_REGION_0"
 	ctx := context.Background()
-	for round := 0; round < 2; round++ {
-		for i, tk := range queryTasks(e, q) {
-			processSome(t, ctx, lg, tk, 40)
-			if (i+round)%2 == 0 {
-				if err := tk.commit(); err != nil {
-					t.Fatal(err)
-				}
-			} else if err := tk.flushOutput(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	processHalfCommitted(t, ctx, lg, queryTasks(e, q), 2, 40)
 	crash()
 
 	e, _, _ = openBadgerEngine(t, dir, true)
 	quiesce(t, e)
-	rows := pullAll(t, e, s, "SELECT region, n, total FROM by_region;")
-	if len(rows) != 4 {
-		t.Fatalf("BY_REGION: %v", rows)
-	}
-	for _, r := range rows {
-		reg := r.Values[0].(string)
-		if fmt.Sprint(r.Values[1], " ", r.Values[2]) != fmt.Sprint(wantN[reg], " ", wantTotal[reg]) {
-			t.Errorf("%s: n=%v total=%v, want %d, %d", reg, r.Values[1], r.Values[2], wantN[reg], wantTotal[reg])
-		}
-	}
+	checkRegionTotals(t, e, s, wantN, wantTotal)
 }
 
 // TestRepartitionedStreamJoinMatchesOneTask: a stream-stream join of two streams keyed by
@@ -1376,18 +1391,7 @@ func TestRepartitionedStreamJoinExactlyOnceAfterCrash(t *testing.T) {
 	}
 	execAll(t, e, s, sb.String())
 	ctx := context.Background()
-	for round := 0; round < 2; round++ {
-		for i, tk := range queryTasks(e, q) {
-			processSome(t, ctx, lg, tk, 30)
-			if (i+round)%2 == 0 {
-				if err := tk.commit(); err != nil {
-					t.Fatal(err)
-				}
-			} else if err := tk.flushOutput(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	processHalfCommitted(t, ctx, lg, queryTasks(e, q), 2, 30)
 	crash()
 
 	e, _, _ = openBadgerEngine(t, dir, true)
@@ -1508,32 +1512,12 @@ func TestTwoStageJoinAggregationExactlyOnceAfterCrash(t *testing.T) {
 	}
 	execAll(t, e, s, sb.String())
 	ctx := context.Background()
-	for round := 0; round < 3; round++ {
-		for i, tk := range queryTasks(e, q) {
-			processSome(t, ctx, lg, tk, 40)
-			if (i+round)%2 == 0 {
-				if err := tk.commit(); err != nil {
-					t.Fatal(err)
-				}
-			} else if err := tk.flushOutput(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	processHalfCommitted(t, ctx, lg, queryTasks(e, q), 3, 40)
 	crash()
 
 	e, _, _ = openBadgerEngine(t, dir, true)
 	quiesce(t, e)
-	rows := pullAll(t, e, s, "SELECT region, n, total FROM by_region;")
-	if len(rows) != 4 {
-		t.Fatalf("BY_REGION: %v", rows)
-	}
-	for _, r := range rows {
-		reg := r.Values[0].(string)
-		if fmt.Sprint(r.Values[1], " ", r.Values[2]) != fmt.Sprint(wantN[reg], " ", wantTotal[reg]) {
-			t.Errorf("%s: n=%v total=%v, want %d, %d", reg, r.Values[1], r.Values[2], wantN[reg], wantTotal[reg])
-		}
-	}
+	checkRegionTotals(t, e, s, wantN, wantTotal)
 }
 
 // TestTwoStageStreamJoinAggregationsMatchOneTask: aggregations of stream-stream joins of
@@ -1613,18 +1597,7 @@ func TestRekeyedStreamMatchesOneTask(t *testing.T) {
 		}
 		if crashMidway {
 			ctx := context.Background()
-			for round := 0; round < 2; round++ {
-				for i, tk := range queryTasks(e, "CSAS_BY_REGION_0") {
-					processSome(t, ctx, lg, tk, 30)
-					if (i+round)%2 == 0 {
-						if err := tk.commit(); err != nil {
-							t.Fatal(err)
-						}
-					} else if err := tk.flushOutput(ctx); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
+			processHalfCommitted(t, ctx, lg, queryTasks(e, "CSAS_BY_REGION_0"), 2, 30)
 			crash()
 			e, lg, _ = openBadgerEngine(t, dir, true)
 		}

@@ -65,7 +65,19 @@ func (p *queryPlan) repartitionable(sink *source) bool {
 // read whole by every join task (their lookups may hit any key), and only the last table is
 // split among them.
 func (p *queryPlan) joinRepartitionable(sink *source) bool {
-	if p.join == nil || p.agg != nil || p.partition != nil || len(p.sources) < 2 || p.joinPartitionParallel(sink) {
+	if p.agg != nil || !p.streamTableRoutable() || p.joinPartitionParallel(sink) || len(sink.keyCols()) != 1 {
+		return false
+	}
+	table := p.join.lastStep().right.src
+	return sink.Partitions > 1 && sink.KeyFormat == table.KeyFormat && sink.keyCols()[0].Type.Equal(table.keyCols()[0].Type)
+}
+
+// streamTableRoutable reports whether a join's stream records can be routed to the table
+// partition of their join key: stream-table steps over unwindowed inputs, the last (whose key
+// the result carries) keyed by the table's primary key and joined on an expression of the
+// stream alone.
+func (p *queryPlan) streamTableRoutable() bool {
+	if p.join == nil || p.partition != nil || len(p.sources) < 2 {
 		return false
 	}
 	if stream := p.sources[0].src; stream.Kind != ast.Stream || stream.windowed() {
@@ -78,11 +90,7 @@ func (p *queryPlan) joinRepartitionable(sink *source) bool {
 	}
 	last := p.join.lastStep()
 	table := last.right.src
-	if last.leftSrc != 0 || len(table.keyCols()) != 1 || len(sink.keyCols()) != 1 {
-		return false
-	}
-	return sink.Partitions > 1 && sink.KeyFormat == table.KeyFormat &&
-		sink.keyCols()[0].Type.Equal(table.keyCols()[0].Type) && last.keyType.Equal(table.keyCols()[0].Type)
+	return last.leftSrc == 0 && len(table.keyCols()) == 1 && last.keyType.Equal(table.keyCols()[0].Type)
 }
 
 // lastStep is the join's final step, whose key the result carries.
@@ -140,19 +148,16 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 	if err := e.createRepartTopic(ctx, topic, nIn*nOut); err != nil {
 		return err
 	}
-	writers := make([]*repartWriter, nIn)
 	joinAgg := plan.joinAggRepartitionable()
-	for i := range writers {
-		start := e.startRepartWriter
-		if joinAgg {
-			start = e.startJoinWriter
-		}
-		t, err := start(ctx, qi, plan, sink, topic, int32(i), nOut)
-		if err != nil {
-			stopAll(qi)
-			return err
-		}
-		writers[i] = t.repart
+	start := e.startRepartWriter
+	if joinAgg {
+		start = e.startJoinWriter
+	}
+	writers, err := startWriters(qi, nIn, func(i int32) (*task, error) {
+		return start(ctx, qi, plan, sink, topic, i, nOut)
+	})
+	if err != nil {
+		return err
 	}
 	if plan.join != nil && !joinAgg {
 		for j := 0; j < nOut; j++ {
@@ -163,10 +168,30 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 		}
 		return nil
 	}
-	// WHERE ran in the writers.
+	return e.startAggStage(ctx, qi, plan, sink, topic, writers)
+}
+
+// startWriters starts n writers of a repartition topic with start, in order, and stops the
+// query's tasks if one fails.
+func startWriters(qi *queryInfo, n int, start func(i int32) (*task, error)) ([]*repartWriter, error) {
+	writers := make([]*repartWriter, n)
+	for i := range writers {
+		t, err := start(int32(i))
+		if err != nil {
+			stopAll(qi)
+			return nil, err
+		}
+		writers[i] = t.repart
+	}
+	return writers, nil
+}
+
+// startAggStage starts one aggregation task per sink partition over what writers routed to
+// topic. WHERE ran in the writers, so the tasks leave it out.
+func (e *Engine) startAggStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, writers []*repartWriter) error {
 	ap := *plan
 	ap.where = nil
-	for j := 0; j < nOut; j++ {
+	for j := 0; j < sink.Partitions; j++ {
 		if err := e.startRepartAgg(ctx, qi, &ap, sink, topic, int32(j), writers); err != nil {
 			stopAll(qi)
 			return err
@@ -182,11 +207,7 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := i*int32(nOut), (i+1)*int32(nOut)
-	t.outTopic = topic
-	t.owns = func(p int32) bool { return p >= lo && p < hi }
-	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
-	t.mat, t.pullFromAgg = false, false
+	lo := t.makeWriter(topic, i, nOut)
 	out := &repartOut{t: t}
 	var next node
 	if plan.join != nil {
@@ -436,6 +457,18 @@ func (rs *repartSeen) entry(topic string, inner func(*storage.Record) error) fun
 		rs.last = r.Offset
 		return inner(&r)
 	}
+}
+
+// makeWriter turns t into writer number w of a repartition topic: the single writer of its
+// partitions w*n…w*n+n−1, which readers consume up to its committed marks. It returns the
+// first of them.
+func (t *task) makeWriter(topic string, w int32, n int) int32 {
+	lo, hi := w*int32(n), (w+1)*int32(n)
+	t.outTopic = topic
+	t.owns = func(p int32) bool { return p >= lo && p < hi }
+	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
+	t.mat, t.pullFromAgg = false, false
+	return lo
 }
 
 // repartOut appends a writer's records to the repartition topic: the current source record,

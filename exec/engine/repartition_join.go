@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/sluicedb/sluice/exec/eval"
-	"github.com/sluicedb/sluice/sql/ast"
 	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/storage"
 )
@@ -34,42 +33,41 @@ const joinSeqKey = "seq:join"
 // startJoinWriter starts the join writer of source partition i: it joins partition i of the
 // sources (the whole of a foreign-key join's right table) and routes each joined change to the
 // partition of its group.
-func (e *Engine) startJoinWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, i int32, nOut int) (*task, error) {
-	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-r%d", qi.ID, i))
+func (e *Engine) startJoinWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, i int32, _ int) (*task, error) {
+	return e.startJoinedWriter(ctx, qi, plan, sink, fmt.Sprintf("%s-r%d", qi.ID, i), topic, i, func(t *task, committed map[string]int64) error {
+		broadcast := plan.broadcastSources()
+		for si, bs := range plan.sources {
+			part := i
+			if broadcast[si] {
+				part = -1
+			}
+			if err := e.addSourceInputs(ctx, t, bs.src.Topic, part, t.pl.entry[si], committed, plan); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// startJoinedWriter starts a task (its store storeID) that joins what inputs adds to it and
+// writes each joined change, as writer number w of topic, to the aggregation partition of its
+// group.
+func (e *Engine) startJoinedWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, storeID, topic string, w int32, inputs func(t *task, committed map[string]int64) error) (*task, error) {
+	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, storeID)
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := i*int32(nOut), (i+1)*int32(nOut)
-	t.outTopic = topic
-	t.owns = func(p int32) bool { return p >= lo && p < hi }
-	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
-	t.mat, t.pullFromAgg = false, false
-	kc, _, err := sink.codecs()
+	jr, err := joinedRepartTail(t, plan, sink, topic, w, committed)
 	if err != nil {
 		return nil, err
 	}
-	jr := &joinedRepartNode{
-		t:     t,
-		rn:    &repartNode{groups: plan.agg.groups, kc: kc, base: lo, n: nOut, group: make([]any, len(plan.agg.groups))},
-		typs:  plan.joinedTypes(),
-		index: i,
-		seq:   committed[joinSeqKey],
-	}
-	t.commitExtra = func(offs map[string]int64) { offs[joinSeqKey] = jr.seq }
 	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
 	if err := plan.feed(pl, jr); err != nil {
 		return nil, err
 	}
 	t.pl = pl
-	broadcast := plan.broadcastSources()
-	for si, bs := range plan.sources {
-		part := i
-		if broadcast[si] {
-			part = -1
-		}
-		if err := e.addSourceInputs(ctx, t, bs.src.Topic, part, pl.entry[si], committed, plan); err != nil {
-			return nil, err
-		}
+	if err := inputs(t, committed); err != nil {
+		return nil, err
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {
 		return nil, err
@@ -195,21 +193,10 @@ func joinedChanges(pl *pipeline, typs []*types.Type) func(*storage.Record) error
 // joinAggTwoStage reports whether an aggregation of a join runs behind two repartition stages:
 // stream-table steps routed by the last step's key, which comes from the stream.
 func (p *queryPlan) joinAggTwoStage() bool {
-	if p.join == nil || p.agg == nil || p.partition != nil || len(p.sources) < 2 || p.joinCoPartitioned() {
+	if p.agg == nil || !p.streamTableRoutable() || p.joinCoPartitioned() {
 		return false
 	}
-	if stream := p.sources[0].src; stream.Kind != ast.Stream || stream.windowed() {
-		return false
-	}
-	for _, st := range p.join.steps {
-		if st.kind != joinST || st.right.src.windowed() {
-			return false
-		}
-	}
-	last := p.join.lastStep()
-	table := last.right.src
-	return last.leftSrc == 0 && len(table.keyCols()) == 1 && last.keyType.Equal(table.keyCols()[0].Type) &&
-		(p.sources[0].src.Partitions > 1 || table.Partitions > 1)
+	return p.sources[0].src.Partitions > 1 || p.join.lastStep().right.src.Partitions > 1
 }
 
 // groupRepartitionTopic names the second repartition topic of a two-stage query.
@@ -227,82 +214,46 @@ func (e *Engine) startJoinAggTwoStage(ctx context.Context, qi *queryInfo, plan *
 	if err := e.createRepartTopic(ctx, second, nJoin*nOut); err != nil {
 		return err
 	}
-	writers := make([]*repartWriter, nIn)
-	for i := range writers {
-		t, err := e.startRepartWriter(ctx, qi, plan, sink, first, int32(i), nJoin)
-		if err != nil {
-			stopAll(qi)
-			return err
-		}
-		writers[i] = t.repart
+	writers, err := startWriters(qi, nIn, func(i int32) (*task, error) {
+		return e.startRepartWriter(ctx, qi, plan, sink, first, i, nJoin)
+	})
+	if err != nil {
+		return err
 	}
-	joiners := make([]*repartWriter, nJoin)
-	for j := range joiners {
-		t, err := e.startJoinStage(ctx, qi, plan, sink, first, second, int32(j), nJoin, writers)
-		if err != nil {
-			stopAll(qi)
-			return err
-		}
-		joiners[j] = t.repart
+	joiners, err := startWriters(qi, nJoin, func(j int32) (*task, error) {
+		return e.startJoinStage(ctx, qi, plan, sink, first, second, j, nJoin, writers)
+	})
+	if err != nil {
+		return err
 	}
-	ap := *plan
-	ap.where = nil // WHERE ran in the join tasks
-	for k := 0; k < nOut; k++ {
-		if err := e.startRepartAgg(ctx, qi, &ap, sink, second, int32(k), joiners); err != nil {
-			stopAll(qi)
-			return err
-		}
-	}
-	return nil
+	return e.startAggStage(ctx, qi, plan, sink, second, joiners)
 }
 
 // startJoinStage starts the join task of table partition j of a two-stage query: it joins the
 // stream records the writers routed to it with its partition of the last table (and the whole
 // of earlier tables), then routes each joined change to the aggregation partition of its group.
 func (e *Engine) startJoinStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, first, second string, j int32, nJoin int, writers []*repartWriter) (*task, error) {
-	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-j%d", qi.ID, j))
-	if err != nil {
-		return nil, err
-	}
-	jr, err := joinedRepartTail(t, plan, sink, second, j, committed)
-	if err != nil {
-		return nil, err
-	}
-	pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
-	if err := plan.feed(pl, jr); err != nil {
-		return nil, err
-	}
-	t.pl = pl
-	last := plan.join.lastStep()
-	for i := 1; i < len(plan.sources); i++ {
-		part := j
-		if i != last.rightIdx {
-			part = -1 // an earlier step's table: read whole
+	return e.startJoinedWriter(ctx, qi, plan, sink, fmt.Sprintf("%s-j%d", qi.ID, j), second, j, func(t *task, committed map[string]int64) error {
+		last := plan.join.lastStep()
+		for i := 1; i < len(plan.sources); i++ {
+			part := j
+			if i != last.rightIdx {
+				part = -1 // an earlier step's table: read whole
+			}
+			if err := e.addSourceInputs(ctx, t, plan.sources[i].src.Topic, part, t.pl.entry[i], committed, plan); err != nil {
+				return err
+			}
 		}
-		if err := e.addSourceInputs(ctx, t, plan.sources[i].src.Topic, part, pl.entry[i], committed, plan); err != nil {
-			return nil, err
-		}
-	}
-	if err := e.repartInputs(ctx, t, committed, first, j, int32(nJoin), writers, pl.entry[0]); err != nil {
-		return nil, err
-	}
-	if err := e.recoverTask(ctx, t, committed); err != nil {
-		return nil, err
-	}
-	e.launch(qi, t)
-	return t, nil
+		return e.repartInputs(ctx, t, committed, first, j, int32(nJoin), writers, t.pl.entry[0])
+	})
 }
 
-// joinedRepartTail makes t the join task numbered j of a two-stage query: a writer of
-// partitions j*N…j*N+N−1 of the second topic (N the sink's partitions), whose pipeline ends
-// in the returned node.
-func joinedRepartTail(t *task, plan *queryPlan, sink *source, second string, j int32, committed map[string]int64) (*joinedRepartNode, error) {
+// joinedRepartTail makes t writer number j of topic (the one a join writer, or a two-stage
+// query's join task, feeds the aggregation tasks through), whose pipeline ends in the
+// returned node.
+func joinedRepartTail(t *task, plan *queryPlan, sink *source, topic string, j int32, committed map[string]int64) (*joinedRepartNode, error) {
 	nOut := sink.Partitions
-	lo, hi := j*int32(nOut), (j+1)*int32(nOut)
-	t.outTopic = second
-	t.owns = func(p int32) bool { return p >= lo && p < hi }
-	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
-	t.mat, t.pullFromAgg = false, false
+	lo := t.makeWriter(topic, j, nOut)
 	kc, _, err := sink.codecs()
 	if err != nil {
 		return nil, err

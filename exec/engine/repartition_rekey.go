@@ -37,14 +37,11 @@ func (e *Engine) startRekeyRepartitioned(ctx context.Context, qi *queryInfo, pla
 	if err := e.createRepartTopic(ctx, topic, nIn*nOut); err != nil {
 		return err
 	}
-	writers := make([]*repartWriter, nIn)
-	for i := range writers {
-		t, err := e.startRekeyWriter(ctx, qi, plan, sink, topic, int32(i), nOut)
-		if err != nil {
-			stopAll(qi)
-			return err
-		}
-		writers[i] = t.repart
+	writers, err := startWriters(qi, nIn, func(i int32) (*task, error) {
+		return e.startRekeyWriter(ctx, qi, plan, sink, topic, i, nOut)
+	})
+	if err != nil {
+		return err
 	}
 	for j := 0; j < nOut; j++ {
 		if err := e.startCopier(ctx, qi, plan, sink, topic, int32(j), writers); err != nil {
@@ -61,11 +58,7 @@ func (e *Engine) startRekeyWriter(ctx context.Context, qi *queryInfo, plan *quer
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := i*int32(nOut), (i+1)*int32(nOut)
-	t.outTopic = topic
-	t.owns = func(p int32) bool { return p >= lo && p < hi }
-	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
-	t.mat, t.pullFromAgg = false, false
+	lo := t.makeWriter(topic, i, nOut)
 	seq := committed[rekeySeqKey]
 	t.commitExtra = func(offs map[string]int64) { offs[rekeySeqKey] = seq }
 	emit := func(o *outRec) error {

@@ -85,11 +85,7 @@ func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *query
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := int32(w*nOut), int32((w+1)*nOut)
-	t.outTopic = topic
-	t.owns = func(p int32) bool { return p >= lo && p < hi }
-	t.repart = &repartWriter{marks: map[int32]int64{}, woken: make(chan struct{})}
-	t.mat, t.pullFromAgg = false, false
+	lo := t.makeWriter(topic, int32(w), nOut)
 	st := plan.join.steps[0]
 	bs := plan.sources[side]
 	key := st.leftKey
@@ -132,11 +128,7 @@ func (e *Engine) startStreamJoinTask(ctx context.Context, qi *queryInfo, plan *q
 		return err
 	}
 	t.pl = pl
-	nOut := int32(sink.Partitions)
-	if err := e.repartInputsFrom(ctx, t, committed, topic, j, nOut, 0, writers[:nLeft], pl.entry[0]); err != nil {
-		return err
-	}
-	if err := e.repartInputsFrom(ctx, t, committed, topic, j, nOut, nLeft, writers[nLeft:], pl.entry[1]); err != nil {
+	if err := e.streamJoinInputs(ctx, t, committed, topic, j, writers, nLeft); err != nil {
 		return err
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {
@@ -193,48 +185,22 @@ func (e *Engine) startStreamJoinAggTwoStage(ctx context.Context, qi *queryInfo, 
 	if err != nil {
 		return err
 	}
-	joiners := make([]*repartWriter, nOut)
-	for j := range joiners {
-		t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-j%d", qi.ID, j))
-		if err != nil {
-			stopAll(qi)
-			return err
-		}
-		jr, err := joinedRepartTail(t, plan, sink, second, int32(j), committed)
-		if err != nil {
-			stopAll(qi)
-			return err
-		}
-		pl := &pipeline{plan: plan, st: t.store, errs: t.recordError}
-		if err := plan.feed(pl, jr); err != nil {
-			stopAll(qi)
-			return err
-		}
-		t.pl = pl
-		if err := e.repartInputsFrom(ctx, t, committed, first, int32(j), int32(nOut), 0, writers[:counts[0]], pl.entry[0]); err != nil {
-			stopAll(qi)
-			return err
-		}
-		if err := e.repartInputsFrom(ctx, t, committed, first, int32(j), int32(nOut), counts[0], writers[counts[0]:], pl.entry[1]); err != nil {
-			stopAll(qi)
-			return err
-		}
-		if err := e.recoverTask(ctx, t, committed); err != nil {
-			stopAll(qi)
-			return err
-		}
-		e.launch(qi, t)
-		joiners[j] = t.repart
+	joiners, err := startWriters(qi, nOut, func(j int32) (*task, error) {
+		return e.startStreamJoinStage(ctx, qi, plan, sink, first, second, j, writers, counts[0])
+	})
+	if err != nil {
+		return err
 	}
-	ap := *plan
-	ap.where = nil // WHERE ran in the join tasks
-	for k := 0; k < nOut; k++ {
-		if err := e.startRepartAgg(ctx, qi, &ap, sink, second, int32(k), joiners); err != nil {
-			stopAll(qi)
-			return err
-		}
-	}
-	return nil
+	return e.startAggStage(ctx, qi, plan, sink, second, joiners)
+}
+
+// startStreamJoinStage starts join task j of a stream-stream join aggregation: it joins what
+// the left writers (the first nLeft) and the right writers routed to it and routes each
+// joined row to the aggregation partition of its group.
+func (e *Engine) startStreamJoinStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, first, second string, j int32, writers []*repartWriter, nLeft int) (*task, error) {
+	return e.startJoinedWriter(ctx, qi, plan, sink, fmt.Sprintf("%s-j%d", qi.ID, j), second, j, func(t *task, committed map[string]int64) error {
+		return e.streamJoinInputs(ctx, t, committed, first, j, writers, nLeft)
+	})
 }
 
 // sidePartitions are the partition counts of a two-stream join's left and right streams.
@@ -247,4 +213,14 @@ func (e *Engine) sidePartitions(ctx context.Context, plan *queryPlan) (counts [2
 		counts[side] = len(info.Partitions)
 	}
 	return counts, nil
+}
+
+// streamJoinInputs adds to join task j (pipeline set) what the left writers (the first nLeft)
+// and the right writers routed to it, as its left and right inputs.
+func (e *Engine) streamJoinInputs(ctx context.Context, t *task, committed map[string]int64, topic string, j int32, writers []*repartWriter, nLeft int) error {
+	nOut := int32(t.sink.Partitions)
+	if err := e.repartInputsFrom(ctx, t, committed, topic, j, nOut, 0, writers[:nLeft], t.pl.entry[0]); err != nil {
+		return err
+	}
+	return e.repartInputsFrom(ctx, t, committed, topic, j, nOut, nLeft, writers[nLeft:], t.pl.entry[1])
 }

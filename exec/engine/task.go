@@ -787,7 +787,8 @@ func (t *task) run(ctx context.Context) {
 			off := in.offset
 			var spare [2][]storage.Record
 			which := 0
-			// send hands a batch over and waits until it is processed.
+			// send hands a batch over and waits until the run loop has taken it (it may still be
+			// processing it).
 			send := func(recs []storage.Record, end bool) bool {
 				ack := make(chan struct{})
 				select {

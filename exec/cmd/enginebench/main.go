@@ -174,6 +174,23 @@ func (b *bench) produce(ctx context.Context, topic string, n int, mk func(i int)
 	return nil
 }
 
+// pullSum runs a pull query and sums its first column (a BIGINT).
+func (b *bench) pullSum(ctx context.Context, sql string) (int64, error) {
+	cur, err := b.e.Query(ctx, b.s, sql)
+	if err != nil {
+		return 0, err
+	}
+	defer cur.Close()
+	var total int64
+	for {
+		r, err := cur.Next(ctx)
+		if err != nil {
+			return total, nil
+		}
+		total += r.Values[0].(int64)
+	}
+}
+
 // endOffsets sums a topic's end offsets.
 func (b *bench) endOffsets(ctx context.Context, topic string) (int64, error) {
 	info, err := b.log.DescribeTopic(ctx, topic)
@@ -327,19 +344,10 @@ func runWindow(ctx context.Context) error {
 	}
 	d := time.Since(start)
 	// Check one result so a silently broken query cannot report a fast time.
-	cur, err := b.e.Query(ctx, b.s, `SELECT K, N FROM per_min WHERE K = 'k1';`)
+	total, err := b.pullSum(ctx, `SELECT N FROM per_min WHERE K = 'k1';`)
 	if err != nil {
 		return err
 	}
-	var total int64
-	for {
-		r, err := cur.Next(ctx)
-		if err != nil {
-			break
-		}
-		total += r.Values[1].(int64)
-	}
-	cur.Close()
 	note := fmt.Sprintf("(keys=%d, input appended in %.3fs, pull k1 total=%d)", *keys, produced.Seconds(), total)
 	if want := int64(*records / *keys); total != want {
 		note += fmt.Sprintf(" WARNING: want %d", want)
@@ -405,19 +413,10 @@ func runJoinAgg(ctx context.Context) error {
 	}
 	d := time.Since(start)
 	// Check the counts so a silently broken query cannot report a fast time.
-	cur, err := b.e.Query(ctx, b.s, `SELECT N FROM per_region;`)
+	total, err := b.pullSum(ctx, `SELECT N FROM per_region;`)
 	if err != nil {
 		return err
 	}
-	var total int64
-	for {
-		r, err := cur.Next(ctx)
-		if err != nil {
-			break
-		}
-		total += r.Values[0].(int64)
-	}
-	cur.Close()
 	note := fmt.Sprintf("(users=%d, regions=%d, orders appended in %.3fs, counted %d)", *keys, regions, produced.Seconds(), total)
 	if total != int64(*records) {
 		note += fmt.Sprintf(" WARNING: want %d", *records)
