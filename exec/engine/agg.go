@@ -75,6 +75,13 @@ type aggNode struct {
 	written bloomFilter
 	// maxWrittenStart is the latest window start written (time windows).
 	maxWrittenStart int64
+	// evicted is set once evict has dropped an entry, and maxEvictedStart is the latest
+	// window start it dropped. An entry leaves the cache only by eviction or by its deletion
+	// being committed, so in a fresh store a key the cache lacks and nothing like it was
+	// evicted is absent, without asking the filter (whose false positives cost a store read
+	// that waits for the commit in flight).
+	evicted         bool
+	maxEvictedStart int64
 	freshDone       bool
 	fresh           bool
 	// shards is the number of partition tasks the query runs as: they share the cache bound.
@@ -239,9 +246,11 @@ func (n *aggNode) knownAbsent(key []byte) bool {
 		// A window starting after every window written so far cannot have been written: the
 		// common case of windows opening as event time advances needs no filter probe.
 		start := int64(binary.BigEndian.Uint64(key[len(key)-16:]) ^ (1 << 63))
-		if start > n.maxWrittenStart {
+		if start > n.maxWrittenStart || !n.evicted || start > n.maxEvictedStart {
 			return true
 		}
+	} else if !n.evicted {
+		return true
 	}
 	return !n.written.mayContain(key)
 }
@@ -654,6 +663,7 @@ func (n *aggNode) evict() {
 				return
 			}
 			if !e.dirty && e.end <= n.pl.streamTime {
+				n.noteEvicted(e)
 				delete(n.cache, k)
 			}
 		}
@@ -663,9 +673,17 @@ func (n *aggNode) evict() {
 			return
 		}
 		if !e.dirty {
+			n.noteEvicted(e)
 			delete(n.cache, k)
 		}
 	}
+}
+
+func (n *aggNode) noteEvicted(e *aggEntry) {
+	if !n.evicted || e.start > n.maxEvictedStart {
+		n.maxEvictedStart = e.start
+	}
+	n.evicted = true
 }
 
 func (n *aggNode) encodeEntry(e *aggEntry) []byte { return n.encodeEntryTo(nil, e) }

@@ -27,6 +27,9 @@ func (s *Store) Commit(offsets map[string]int64) error {
 // and must then make the same calls. The slices passed to put must stay unchanged until
 // CommitWith returns. writes may be nil.
 func (s *Store) CommitWith(offsets map[string]int64, writes func(put func(table string, key, value []byte, deleted bool))) error {
+	if err := s.WaitCommit(); err != nil {
+		return err
+	}
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
@@ -56,10 +59,87 @@ func (s *Store) CommitWith(offsets map[string]int64, writes func(put func(table 
 	return nil
 }
 
+// CommitWithAsync is CommitWith that returns once the commit is handed to Badger's writer,
+// without waiting for it to be written: the owner goes on processing input while Badger
+// writes, instead of the two taking turns. WaitCommit reports the outcome. Until it returns,
+// the slices passed to put must stay unchanged; every other method that commits waits for it
+// first, and so does the next CommitWithAsync, so at most one commit is in flight.
+//
+// The store treats the commit as done at once: its buffered writes become cached values, as
+// after CommitWith. That is safe because Badger makes a read wait for the commits handed over
+// before it, so a value evicted from a cache is read back as written. If the commit fails,
+// WaitCommit says so and the owner must not commit again on top of it: its in-memory state is
+// ahead of what is durable, and it has to start again from the last commit (reopen).
+//
+// A commit that cannot go asynchronously (one too large for a transaction, or after a redo
+// commit that has still to be applied) is done synchronously; its error is returned here.
+func (s *Store) CommitWithAsync(offsets map[string]int64, writes func(put func(table string, key, value []byte, deleted bool))) error {
+	if err := s.WaitCommit(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	if s.pendingApply {
+		return s.CommitWith(offsets, writes)
+	}
+	if !s.m.gate.enter() {
+		return state.ErrClosed
+	}
+	s.m.dropMu.RLock()
+	// The gate and dropMu are held until Badger is done, so that neither Close nor Drop runs
+	// under a commit in flight; the callback, not this goroutine, lets go of them.
+	release := func() {
+		s.m.dropMu.RUnlock()
+		s.m.gate.leave()
+	}
+	s.extra = writes
+	txn, err := s.buildTxn(offsets)
+	s.extra = nil
+	if errors.Is(err, bdg.ErrTxnTooBig) {
+		release()
+		return s.CommitWith(offsets, writes)
+	}
+	if err != nil {
+		release()
+		return fmt.Errorf("state/badger: commit store %q: %w", s.id, err)
+	}
+	done := make(chan error, 1)
+	txn.CommitWith(func(err error) {
+		release()
+		done <- err
+	})
+	s.inflight = done
+	s.wb.committed()
+	return nil
+}
+
+// WaitCommit waits for the commit CommitWithAsync handed to Badger, if any, and returns its
+// error. The error sticks: every later commit returns it too, because the owner's state went
+// on from a commit that did not happen.
+func (s *Store) WaitCommit() error {
+	if s.inflight != nil {
+		if err := <-s.inflight; err != nil {
+			s.asyncFailed = fmt.Errorf("state/badger: commit store %q: %w", s.id, err)
+		}
+		s.inflight = nil
+	}
+	return s.asyncFailed
+}
+
 // commitTxn is the common path: everything in one Badger transaction.
 func (s *Store) commitTxn(offsets map[string]int64) error {
+	txn, err := s.buildTxn(offsets)
+	if err != nil {
+		return err
+	}
+	return txn.Commit()
+}
+
+// buildTxn puts every write of the commit in progress and the offsets into one transaction.
+// On error the transaction is discarded.
+func (s *Store) buildTxn(offsets map[string]int64) (*bdg.Txn, error) {
 	txn := s.m.db.NewTransaction(true)
-	defer txn.Discard()
 	s.entries = s.entries[:0]
 	err := s.eachWrite(func(key, value []byte, deleted bool) error {
 		if deleted {
@@ -73,14 +153,16 @@ func (s *Store) commitTxn(offsets map[string]int64) error {
 		return txn.SetEntry(&s.entries[len(s.entries)-1])
 	})
 	if err != nil {
-		return err
+		txn.Discard()
+		return nil, err
 	}
 	for src, off := range offsets {
 		if err := txn.Set(offsetKey(s.prefix, src), encodeOffset(off)); err != nil {
-			return err
+			txn.Discard()
+			return nil, err
 		}
 	}
-	return txn.Commit()
+	return txn, nil
 }
 
 // eachWrite calls fn with every write of the commit in progress: the buffered ones, then those

@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -91,5 +92,91 @@ func TestCommitWith(t *testing.T) {
 	}
 	if n != 90_000 {
 		t.Fatalf("agg holds %d keys after the commits; want 90,000", n)
+	}
+}
+
+// TestCommitWithAsync checks a commit handed to Badger without waiting: a read taken while it
+// is in flight already sees it (Badger makes the read wait), the next commit waits for it, one
+// too large for a transaction is done synchronously through the redo log, and one still in
+// flight when the manager closes is durable after a reopen.
+func TestCommitWithAsync(t *testing.T) {
+	dir := t.TempDir()
+	m, err := Open(dir, WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storeFor(t, m, "q")
+	write := func(n, round int) func(put func(table string, key, value []byte, deleted bool)) {
+		return func(put func(table string, key, value []byte, deleted bool)) {
+			for i := range n {
+				put("agg", fmt.Appendf(nil, "k%06d", i), fmt.Appendf(nil, "v%d-%d", round, i), false)
+			}
+		}
+	}
+	s.Put("mat", []byte("row"), []byte("buffered"))
+	if err := s.CommitWithAsync(map[string]int64{"p": 1}, write(1000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := s.ReadCommitted().Get("agg", []byte("k000999")); err != nil || !ok || string(v) != "v1-999" {
+		t.Fatalf("read during the commit in flight: %q, %v, %v; want v1-999", v, ok, err)
+	}
+	if v, ok, err := s.Get("mat", []byte("row")); err != nil || !ok || string(v) != "buffered" {
+		t.Fatalf("own buffered write after the hand-over: %q, %v, %v", v, ok, err)
+	}
+	// Too large for one transaction: synchronous, through the redo log.
+	if err := s.CommitWithAsync(map[string]int64{"p": 2}, write(100_000, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if s.inflight != nil || m.redoCommits.Load() != 1 {
+		t.Fatalf("large commit: in flight %v, %d redo commits; want none in flight and 1", s.inflight != nil, m.redoCommits.Load())
+	}
+	if err := s.CommitWithAsync(map[string]int64{"p": 3}, write(10, 3)); err != nil {
+		t.Fatal(err)
+	}
+	// Closed with the last commit possibly still in flight: Close waits for it.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err = Open(dir, WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s = storeFor(t, m, "q")
+	if offs, err := s.Offsets(); err != nil || offs["p"] != 3 {
+		t.Fatalf("offsets after reopen: %v, %v; want p=3", offs, err)
+	}
+	r := s.ReadCommitted()
+	for key, want := range map[string]string{"k000009": "v3-9", "k000010": "v2-10", "k099999": "v2-99999"} {
+		if v, ok, err := r.Get("agg", []byte(key)); err != nil || !ok || string(v) != want {
+			t.Errorf("agg/%s after reopen = %q, %v, %v; want %q", key, v, ok, err, want)
+		}
+	}
+}
+
+// TestFailedAsyncCommitSticks checks that once a commit failed in flight, every later commit
+// fails too: the owner's state went on from a commit that did not happen, so committing on top
+// of it would make a state that never existed durable.
+func TestFailedAsyncCommitSticks(t *testing.T) {
+	m, err := Open(t.TempDir(), WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := storeFor(t, m, "q")
+	failed := make(chan error, 1)
+	failed <- errors.New("disk full")
+	s.inflight = failed // as CommitWithAsync leaves it when Badger's write then fails
+	for name, commit := range map[string]func() error{
+		"WaitCommit":      s.WaitCommit,
+		"Commit":          func() error { return s.Commit(map[string]int64{"p": 1}) },
+		"CommitWithAsync": func() error { return s.CommitWithAsync(map[string]int64{"p": 1}, nil) },
+	} {
+		if err := commit(); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("%s after a failed commit in flight: %v; want the failure", name, err)
+		}
+	}
+	if offs, err := s.Offsets(); err != nil || len(offs) != 0 {
+		t.Fatalf("offsets: %v, %v; want none committed", offs, err)
 	}
 }

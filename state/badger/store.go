@@ -35,8 +35,15 @@ type Store struct {
 	extra    func(put func(table string, key, value []byte, deleted bool))
 	keyArena []byte
 	// entries are the Badger entries of commitTxn, reused from commit to commit: Badger lets
-	// go of them once the transaction's Commit returns.
+	// go of them once the transaction's Commit returns (or, for CommitWithAsync, once it
+	// calls back). A commit in flight completes without the store, even past Close: it holds
+	// the manager's gate, and Badger makes later reads wait for it.
 	entries []bdg.Entry
+	// inflight receives the outcome of the commit CommitWithAsync handed to Badger; nil when
+	// none is in flight.
+	inflight chan error
+	// asyncFailed is the error of a commit that failed in flight; see WaitCommit.
+	asyncFailed error
 	// pendingApply is set when a redo-log commit failed after its commit point: the next
 	// Commit replays the redo log before anything else.
 	pendingApply bool

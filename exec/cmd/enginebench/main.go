@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,7 @@ var (
 	batch      = flag.Int("batch", 5000, "records per Append")
 	timeout    = flag.Duration("timeout", 10*time.Minute, "give up after this long")
 	cpuprofile = flag.String("cpuprofile", "", "with -scenario: write a CPU profile of the scenario to this file")
+	traceFile  = flag.String("trace", "", "with -scenario: write an execution trace of the scenario to this file (go tool trace), to see where goroutines wait")
 	memprofile = flag.String("memprofile", "", "with -scenario: write a heap profile (allocations and in-use memory) when the scenario ends, before the engine closes")
 	commitMs   = flag.Int("commit-ms", 0, "ksql.streams.commit.interval.ms for the engine (0: the engine's default)")
 	memtableMB = flag.Int("memtable-mb", 0, "Badger memtable size in MiB (0: the state store's default)")
@@ -84,6 +86,18 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer trace.Stop()
 	}
 	var err error
 	switch *scenario {
