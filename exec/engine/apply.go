@@ -183,7 +183,20 @@ func (e *Engine) startLayout(ctx context.Context, qi *queryInfo, p *queryPlan, s
 // foreign.go, so several writers per partition are fine), else one task. A query that already
 // ran as one task keeps doing so (its committed offsets live in that task's store).
 func (e *Engine) startInsert(ctx context.Context, qi *queryInfo, p *queryPlan, sink *source) error {
-	if (!p.partitionParallel(sink) && !p.joinPartitionParallel(sink)) || e.ranAsOneTask(qi.ID) {
+	parallel := p.partitionParallel(sink) || p.joinPartitionParallel(sink)
+	switch {
+	case e.ranAsOneTask(qi.ID):
+		// Started as one task before: its state stays where it is.
+		_, err := e.startTask(ctx, qi, p, sink, false)
+		return err
+	case !parallel && p.insertRepartitionable(sink):
+		return e.startInsertRepartitioned(ctx, qi, p, sink)
+	case !parallel && sink.Partitions == 1 && p.singlePartitionSources():
+		// One partition in, one out: a task that owns partition 0 appends through its one
+		// owner, which makes it exactly once.
+		_, err := e.startPartitionTask(ctx, qi, p, sink, false, 0)
+		return err
+	case !parallel:
 		_, err := e.startTask(ctx, qi, p, sink, false)
 		return err
 	}

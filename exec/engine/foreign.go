@@ -94,8 +94,8 @@ func (e *Engine) appendForeignFrom(ctx context.Context, topic string, recs []sto
 	var fromOffs map[string]int64
 	if from != nil && from.only >= 0 && len(groups) == 1 {
 		fromOffs = make(map[string]int64, len(from.inputs))
-		for _, in := range from.inputs {
-			fromOffs[insertOffsetKey(from.id, in)] = in.offset
+		for k, v := range from.positions() {
+			fromOffs[insertOffsetKey(from.id, k)] = v
 		}
 	}
 	offs := make([]int64, len(recs))
@@ -151,14 +151,27 @@ func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, b
 	return offs, nil
 }
 
-// insertOffsetKey names an INSERT INTO task's input offset in its owner's commits.
-func insertOffsetKey(queryID string, in *taskInput) string {
-	return "ins:" + queryID + "/" + in.id()
+// insertOffsetKey names an INSERT INTO task's commit position in its owner's commits.
+func insertOffsetKey(queryID, position string) string {
+	return "ins:" + queryID + "/" + position
 }
 
-// insertOffsetsFromOwner moves an INSERT INTO partition task's committed input offsets forward
-// to those its target partition's owner committed with the task's rows, when they are later
-// (the task crashed between the owner's commit and its own).
+// positions returns what t's commits record of its progress: its input offsets and the
+// positions it adds itself (commitExtra: the last record seen from each repartition writer).
+func (t *task) positions() map[string]int64 {
+	offs := make(map[string]int64, len(t.inputs))
+	for _, in := range t.inputs {
+		offs[in.id()] = in.offset
+	}
+	if t.commitExtra != nil {
+		t.commitExtra(offs)
+	}
+	return offs
+}
+
+// insertOffsetsFromOwner moves an INSERT INTO partition task's committed positions forward to
+// those its target partition's owner committed with the task's rows, when they are later (the
+// task crashed between the owner's commit and its own). Every position only grows.
 func (e *Engine) insertOffsetsFromOwner(t *task, committed map[string]int64) {
 	owner := e.owners.owner(t.outTopic, t.only)
 	if owner == nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/sluicedb/sluice/storage"
 	"sort"
 	"strings"
 	"testing"
@@ -105,6 +106,112 @@ func TestInsertIntoPartitionTasksExactlyOnceAfterCrash(t *testing.T) {
 	}
 	if len(seen) != 90 {
 		t.Errorf("BIG holds %d distinct rows, want 90", len(seen))
+	}
+	for v, n := range seen {
+		if n != 1 {
+			t.Errorf("BIG holds %s %d times", v, n)
+		}
+	}
+}
+
+// TestRepartitionedInsertIntoExactlyOnceAfterCrash: an INSERT INTO query whose source has
+// another partition count than its target runs as writers and copiers, the copiers appending
+// through the target partitions' owners. A crash with writers and copiers part way through,
+// some committed and some not, leaves every row in the target exactly once, in the partition
+// its key belongs to. One task over every partition (the old layout) appended through three
+// owners at once and repeated rows.
+func TestRepartitionedInsertIntoExactlyOnceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM src (id INT KEY, v INT) WITH (kafka_topic='src', value_format='JSON', partitions=3);",
+		"CREATE STREAM other (id INT KEY, v INT) WITH (kafka_topic='other', value_format='JSON', partitions=2);",
+		"CREATE STREAM big AS SELECT id, v FROM src;",
+		"INSERT INTO big SELECT id, v * 10 AS v FROM other WHERE v <> 7;")
+	var sb strings.Builder
+	for i := 0; i < 120; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO other (id, v) VALUES (%d, %d);\n", i, i)
+	}
+	execAll(t, e, s, sb.String())
+	ctx := context.Background()
+	ins := queryTasks(e, e.cat.order[1])
+	if got := describeTasks(ins); len(got) != 5 || got[0][:2] != "r:" || got[1][:2] != "r:" || got[2][:3] != "p0:" {
+		t.Fatalf("INSERT INTO runs as %v; want 2 writers and 3 copiers", got)
+	}
+	// Writers and copiers alternate between committing and only appending, then all append
+	// some more without committing.
+	processHalfCommitted(t, ctx, lg, ins, 3, 15)
+	for _, tk := range ins {
+		processSome(t, ctx, lg, tk, 15)
+		if err := tk.flushOutput(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crash()
+
+	e, lg, _ = openBadgerEngine(t, dir, true)
+	quiesce(t, e)
+	seen := map[string]int{}
+	info, err := lg.DescribeTopic(ctx, "BIG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range topicRecords(t, lg, "BIG") {
+		seen[string(r.Value)]++
+		if want := storage.PartitionFor(r.Key, len(info.Partitions)); r.Partition != want {
+			t.Errorf("row %s in partition %d, want %d", r.Value, r.Partition, want)
+		}
+	}
+	if len(seen) != 119 {
+		t.Errorf("BIG holds %d distinct rows, want 119", len(seen))
+	}
+	for v, n := range seen {
+		if n != 1 {
+			t.Errorf("BIG holds %s %d times", v, n)
+		}
+	}
+	if _, ok := seen[`{"V":70}`]; ok {
+		t.Error("the filtered row is in BIG")
+	}
+}
+
+// TestSinglePartitionInsertIntoExactlyOnceAfterCrash: an INSERT INTO query from a
+// one-partition stream into a one-partition target owns partition 0, so its rows go through
+// the one owner together with its input offsets.
+func TestSinglePartitionInsertIntoExactlyOnceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM src (id INT KEY, v INT) WITH (kafka_topic='src', value_format='JSON', partitions=1);",
+		"CREATE STREAM other (id INT KEY, v INT) WITH (kafka_topic='other', value_format='JSON', partitions=1);",
+		"CREATE STREAM big AS SELECT id, v FROM src;",
+		"INSERT INTO big SELECT id, v FROM other;")
+	var sb strings.Builder
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO other (id, v) VALUES (%d, %d);\n", i, i)
+	}
+	execAll(t, e, s, sb.String())
+	ctx := context.Background()
+	ins := queryTasks(e, e.cat.order[1])
+	if got := describeTasks(ins); len(got) != 1 || got[0] != "p0:other/0" {
+		t.Fatalf("INSERT INTO runs as %v; want one task owning partition 0", got)
+	}
+	processSome(t, ctx, lg, ins[0], 25) // appended through the owner, never committed itself
+	if err := ins[0].flushOutput(ctx); err != nil {
+		t.Fatal(err)
+	}
+	crash()
+
+	e, lg, _ = openBadgerEngine(t, dir, true)
+	quiesce(t, e)
+	seen := map[string]int{}
+	for _, r := range topicRecords(t, lg, "BIG") {
+		seen[string(r.Value)]++
+	}
+	if len(seen) != 40 {
+		t.Errorf("BIG holds %d distinct rows, want 40", len(seen))
 	}
 	for v, n := range seen {
 		if n != 1 {

@@ -27,11 +27,41 @@ func (p *queryPlan) rekeyRepartitionable(sink *source) bool {
 		p.sources[0].src.Partitions > 1 && sink.Partitions > 1
 }
 
+// insertRepartitionable reports whether an INSERT INTO query whose rows cannot stay in their
+// source partition runs as writers and copiers: a stream source, no aggregation or join. Its
+// copiers append through the owner of their sink partition, which commits their positions
+// with the rows, so the query is exactly once where one task over every partition, appending
+// through several owners, would be at-least-once.
+func (p *queryPlan) insertRepartitionable(sink *source) bool {
+	return p.agg == nil && p.join == nil && len(p.sources) == 1 && !p.tableSource &&
+		(p.sources[0].src.Partitions > 1 || sink.Partitions > 1)
+}
+
+// singlePartitionSources reports whether every source has one partition.
+func (p *queryPlan) singlePartitionSources() bool {
+	for _, bs := range p.sources {
+		if bs.src.Partitions != 1 {
+			return false
+		}
+	}
+	return true
+}
+
 // rekeySeqKey is the commit position under which a writer keeps its next sequence number.
 const rekeySeqKey = "seq:rekey"
 
 // startRekeyRepartitioned starts the writers, then the copiers.
 func (e *Engine) startRekeyRepartitioned(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, nIn int) error {
+	return e.startWritersAndCopiers(ctx, qi, plan, sink, nIn, true)
+}
+
+// startInsertRepartitioned starts an INSERT INTO query as writers and copiers: the copiers
+// do not own the sink (exclusive false), so they append through its owners.
+func (e *Engine) startInsertRepartitioned(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
+	return e.startWritersAndCopiers(ctx, qi, plan, sink, plan.sources[0].src.Partitions, false)
+}
+
+func (e *Engine) startWritersAndCopiers(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, nIn int, exclusive bool) error {
 	nOut := sink.Partitions
 	topic := e.repartitionTopic(qi.ID)
 	if err := e.createRepartTopic(ctx, topic, nIn*nOut); err != nil {
@@ -44,7 +74,7 @@ func (e *Engine) startRekeyRepartitioned(ctx context.Context, qi *queryInfo, pla
 		return err
 	}
 	for j := 0; j < nOut; j++ {
-		if err := e.startCopier(ctx, qi, plan, sink, topic, int32(j), writers); err != nil {
+		if err := e.startCopier(ctx, qi, plan, sink, topic, int32(j), writers, exclusive); err != nil {
 			stopAll(qi)
 			return err
 		}
@@ -95,11 +125,15 @@ func (e *Engine) startRekeyWriter(ctx context.Context, qi *queryInfo, plan *quer
 	return t, nil
 }
 
-// startCopier starts the task that appends to sink partition j what the writers routed to it.
-func (e *Engine) startCopier(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter) error {
-	t, committed, err := e.newTask(qi, plan, sink, true, j)
+// startCopier starts the task that appends to sink partition j what the writers routed to it:
+// as the partition's only writer (exclusive), or through its owner.
+func (e *Engine) startCopier(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter, exclusive bool) error {
+	t, committed, err := e.newTask(qi, plan, sink, exclusive, j)
 	if err != nil {
 		return err
+	}
+	if !exclusive {
+		e.insertOffsetsFromOwner(t, committed)
 	}
 	t.pl = &pipeline{plan: plan, st: t.store, errs: t.recordError}
 	copyRecord := func(rec *storage.Record) error {
