@@ -195,6 +195,11 @@ func (b *planBuilder) join(st *plan.JoinStep) error {
 		if js.rightAst, js.rightKey, err = b.expr(c.RightKey, scope); err != nil {
 			return fmt.Errorf("%s: %w", plan.TypeJoin, err)
 		}
+		// The plan names the source of the left side only when it is a bare column; the
+		// layout decisions (which task can route a record) need it for any expression.
+		if lsrc := p.onlySource(p.sourcesOf(js.leftAst), nil, c.Right); lsrc >= 0 {
+			js.leftSrc = lsrc
+		}
 		jp.steps = append(jp.steps, js)
 	}
 	if len(jp.steps) == 0 {

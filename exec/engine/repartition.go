@@ -42,7 +42,7 @@ func (p *queryPlan) repartitionable(sink *source) bool {
 	}
 	if p.join != nil {
 		return p.joinRepartitionable(sink) || p.joinAggRepartitionable() || p.joinAggTwoStage() ||
-			p.streamJoinRepartitionable(sink) || p.streamJoinAggTwoStage()
+			p.streamJoinRepartitionable(sink) || p.streamJoinAggTwoStage() || p.joinBroadcastRepartitionable(sink)
 	}
 	if p.agg == nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
 		return false
@@ -138,7 +138,7 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 		return fmt.Errorf("source topic %s: %w", src.Topic, err)
 	}
 	nIn, nOut := len(info.Partitions), sink.Partitions
-	if plan.rekeyRepartitionable(sink) {
+	if plan.rekeyRepartitionable(sink) || plan.joinBroadcastRepartitionable(sink) {
 		return e.startRekeyRepartitioned(ctx, qi, plan, sink, nIn)
 	}
 	if plan.joinAggTwoStage() {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/sluicedb/sluice/sql/ast"
 	"github.com/sluicedb/sluice/storage"
 )
 
@@ -21,10 +22,34 @@ import (
 // flag byte (1: a value follows; 0: a tombstone), then the value. Key, timestamp and headers
 // are the record's own.
 
-// rekeyRepartitionable reports whether a PARTITION BY query runs as writers and copiers.
+// rekeyRepartitionable reports whether a PARTITION BY query runs as writers and copiers (see
+// also joinBroadcastRepartitionable and insertRepartitionable).
 func (p *queryPlan) rekeyRepartitionable(sink *source) bool {
 	return p.partition != nil && p.agg == nil && p.join == nil && len(p.sources) == 1 && !p.tableSource &&
 		p.sources[0].src.Partitions > 1 && sink.Partitions > 1
+}
+
+// joinBroadcastRepartitionable reports whether a stream-table join runs as writers and
+// copiers, with every table read whole by every writer (as Kafka Streams' global tables are):
+// the joins whose stream records cannot be routed to their last table's partition, because
+// the last join key comes from an earlier table (orders JOIN customers c ON o.cid = c.id JOIN
+// regions r ON c.rid = r.id) or the result is re-keyed by PARTITION BY. Each writer joins its
+// stream partition's records and routes the results by their key, as a re-keying writer does;
+// the cost is a copy of the tables per writer.
+func (p *queryPlan) joinBroadcastRepartitionable(sink *source) bool {
+	if p.join == nil || p.agg != nil || len(p.sources) < 2 || p.joinPartitionParallel(sink) || p.joinRepartitionable(sink) {
+		return false
+	}
+	stream := p.sources[0].src
+	if stream.Kind != ast.Stream || stream.windowed() || stream.Partitions < 2 {
+		return false
+	}
+	for _, st := range p.join.steps {
+		if st.kind != joinST || st.right.src.windowed() {
+			return false
+		}
+	}
+	return true
 }
 
 // insertRepartitionable reports whether an INSERT INTO query whose rows cannot stay in their
@@ -117,6 +142,12 @@ func (e *Engine) startRekeyWriter(ctx context.Context, qi *queryInfo, plan *quer
 	t.pl = pl
 	if err := e.addSourceInputs(ctx, t, plan.sources[0].src.Topic, i, pl.entry[0], committed, plan); err != nil {
 		return nil, err
+	}
+	// A join's tables, read whole (joinBroadcastRepartitionable).
+	for k := 1; k < len(plan.sources); k++ {
+		if err := e.addSourceInputs(ctx, t, plan.sources[k].src.Topic, -1, pl.entry[k], committed, plan); err != nil {
+			return nil, err
+		}
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {
 		return nil, err
