@@ -33,10 +33,12 @@ func (e *Engine) appendPlanned(ctx context.Context, c command) error {
 	return err
 }
 
-// prepareQuery takes a freshly planned query through its persisted form: encoded, decoded
-// and built from the document alone. A plan that cannot stand on its own fails here, before
-// anything is written, rather than at the next restart.
-func prepareQuery(doc *plan.Query) (*plan.Query, *queryPlan, *source, error) {
+// prepareQuery takes a freshly planned query (planned, writing to sink) through its persisted
+// form: encoded, decoded and built from the document alone. A plan that cannot stand on its
+// own fails here, before anything is written, rather than at the next restart; so does one
+// whose rebuilt form would run in another layout than the planned one (a fact the document
+// lost).
+func prepareQuery(doc *plan.Query, planned *queryPlan, sink *source) (*plan.Query, *queryPlan, *source, error) {
 	b, err := plan.Encode(doc)
 	if err != nil {
 		return nil, nil, nil, err
@@ -45,11 +47,14 @@ func prepareQuery(doc *plan.Query) (*plan.Query, *queryPlan, *source, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p, sink, err := buildQuery(back)
+	p, builtSink, err := buildQuery(back)
 	if err != nil {
 		return nil, nil, nil, &Error{Code: 50000, SQLState: "XX000", Kind: ServerError, Msg: "internal error: the execution plan does not rebuild: " + err.Error()}
 	}
-	return back, p, sink, nil
+	if want, got := planned.layoutSignature(sink), p.layoutSignature(builtSink); want != got {
+		return nil, nil, nil, &Error{Code: 50000, SQLState: "XX000", Kind: ServerError, Msg: "internal error: the rebuilt execution plan would run as " + got + ", the planned one as " + want}
+	}
+	return back, p, builtSink, nil
 }
 
 // applyCommand replays a planned command read from the command log.

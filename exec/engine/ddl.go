@@ -508,7 +508,7 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 	} else {
 		qid = e.queryID(prefix, n.Name)
 	}
-	doc, built, builtSink, err := prepareQuery(qp.planDoc(qid, prefix, sink, planConfig(qprops)))
+	doc, built, builtSink, err := prepareQuery(qp.planDoc(qid, prefix, sink, planConfig(qprops)), qp, sink)
 	if err != nil {
 		return nil, err
 	}
@@ -650,7 +650,7 @@ func (e *Engine) insertSelect(ctx context.Context, s *Session, n *ast.InsertSele
 	} else {
 		qid = e.queryID("INSERTQUERY", n.Target)
 	}
-	doc, built, builtSink, err := prepareQuery(qp.planDoc(qid, "INSERT", target, planConfig(qprops)))
+	doc, built, builtSink, err := prepareQuery(qp.planDoc(qid, "INSERT", target, planConfig(qprops)), qp, target)
 	if err != nil {
 		return nil, err
 	}
@@ -979,7 +979,7 @@ func (e *Engine) planSourceTable(src *source) (*plan.Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc, _, _, err := prepareQuery(p.planDoc(e.queryID("CST", src.Name), "CST", src, planConfig(e.cfg.Props)))
+	doc, _, _, err := prepareQuery(p.planDoc(e.queryID("CST", src.Name), "CST", src, planConfig(e.cfg.Props)), p, src)
 	return doc, err
 }
 

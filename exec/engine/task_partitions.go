@@ -2,7 +2,9 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/sluicedb/sluice/sql/ast"
 	"github.com/sluicedb/sluice/state"
@@ -271,4 +273,40 @@ func (k *keyReader) Scan(table string, from, to []byte, fn func(key, value []byt
 		return err
 	}
 	return k.rest.Scan(table, from, to, fn)
+}
+
+// layoutSignature lists every decision that places a query's tasks, for comparing the plan
+// the planner made with the one rebuilt from its document (prepareQuery): the running query
+// is the rebuilt one, so a fact its document loses must not change how it runs.
+func (p *queryPlan) layoutSignature(sink *source) string {
+	var b strings.Builder
+	flag := func(name string, v bool) {
+		if v {
+			b.WriteString(name)
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteString(p.taskLayout(sink) + ": ")
+	flag("partitionParallel", p.partitionParallel(sink))
+	flag("aggPartitionParallel", p.aggPartitionParallel(sink))
+	flag("joinPartitionParallel", p.joinPartitionParallel(sink))
+	flag("groupsBySourceKey", p.groupsBySourceKey())
+	flag("rekeyRepartitionable", p.rekeyRepartitionable(sink))
+	flag("insertRepartitionable", p.insertRepartitionable(sink))
+	if p.join != nil {
+		flag("joinRepartitionable", p.joinRepartitionable(sink))
+		flag("joinAggRepartitionable", p.joinAggRepartitionable())
+		flag("joinAggTwoStage", p.joinAggTwoStage())
+		flag("streamJoinRepartitionable", p.streamJoinRepartitionable(sink))
+		flag("streamJoinAggTwoStage", p.streamJoinAggTwoStage())
+		flag("joinBroadcastRepartitionable", p.joinBroadcastRepartitionable(sink))
+		flag("streamTableRoutable", p.streamTableRoutable())
+		for i := range p.sources {
+			flag(fmt.Sprintf("broadcast%d", i), p.broadcastSources()[i])
+		}
+		for i, st := range p.join.steps {
+			fmt.Fprintf(&b, "step%d:%s/%d ", i, st.kind, st.leftSrc)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
