@@ -37,11 +37,19 @@ func (p *queryPlan) rekeyRepartitionable(sink *source) bool {
 // stream partition's records and routes the results by their key, as a re-keying writer does;
 // the cost is a copy of the tables per writer.
 func (p *queryPlan) joinBroadcastRepartitionable(sink *source) bool {
-	if p.join == nil || p.agg != nil || len(p.sources) < 2 || p.joinPartitionParallel(sink) || p.joinRepartitionable(sink) {
+	if p.agg != nil || p.joinPartitionParallel(sink) || p.joinRepartitionable(sink) {
 		return false
 	}
-	stream := p.sources[0].src
-	if stream.Kind != ast.Stream || stream.windowed() || stream.Partitions < 2 {
+	return p.streamTableJoin() && p.sources[0].src.Partitions > 1
+}
+
+// streamTableJoin reports whether a join is of an unwindowed stream with tables only, so
+// that a writer reading the tables whole can join any of its stream records.
+func (p *queryPlan) streamTableJoin() bool {
+	if p.join == nil || len(p.sources) < 2 {
+		return false
+	}
+	if stream := p.sources[0].src; stream.Kind != ast.Stream || stream.windowed() {
 		return false
 	}
 	for _, st := range p.join.steps {
@@ -53,13 +61,19 @@ func (p *queryPlan) joinBroadcastRepartitionable(sink *source) bool {
 }
 
 // insertRepartitionable reports whether an INSERT INTO query whose rows cannot stay in their
-// source partition runs as writers and copiers: a stream source, no aggregation or join. Its
-// copiers append through the owner of their sink partition, which commits their positions
-// with the rows, so the query is exactly once where one task over every partition, appending
-// through several owners, would be at-least-once.
+// source partition runs as writers and copiers: a stream source, or a stream joined with
+// tables (read whole by each writer), and no aggregation. Its copiers append through the
+// owner of their sink partition, which commits their positions with the rows, so the query is
+// exactly once where one task over every partition, appending through several owners, would
+// be at-least-once.
 func (p *queryPlan) insertRepartitionable(sink *source) bool {
-	return p.agg == nil && p.join == nil && len(p.sources) == 1 && !p.tableSource &&
-		(p.sources[0].src.Partitions > 1 || sink.Partitions > 1)
+	if p.agg != nil || p.tableSource {
+		return false
+	}
+	if p.join != nil {
+		return p.streamTableJoin()
+	}
+	return len(p.sources) == 1 && (p.sources[0].src.Partitions > 1 || sink.Partitions > 1)
 }
 
 // singlePartitionSources reports whether every source has one partition.
