@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/sluicedb/sluice/exec/engine"
+	"github.com/sluicedb/sluice/exec/gcpace"
 	"github.com/sluicedb/sluice/state/badger"
 	"github.com/sluicedb/sluice/storage"
 	"github.com/sluicedb/sluice/storage/embedded"
@@ -47,6 +48,7 @@ var (
 	batch      = flag.Int("batch", 5000, "records per Append")
 	timeout    = flag.Duration("timeout", 10*time.Minute, "give up after this long")
 	cpuprofile = flag.String("cpuprofile", "", "with -scenario: write a CPU profile of the scenario to this file")
+	gcPercent  = flag.Int("gc-percent", gcpace.DefaultPercent, "Go garbage collector target percentage, as the server's --gc-percent (GOGC wins)")
 	traceFile  = flag.String("trace", "", "with -scenario: write an execution trace of the scenario to this file (go tool trace), to see where goroutines wait")
 	memprofile = flag.String("memprofile", "", "with -scenario: write a heap profile (allocations and in-use memory) when the scenario ends, before the engine closes")
 	commitMs   = flag.Int("commit-ms", 0, "ksql.streams.commit.interval.ms for the engine (0: the engine's default)")
@@ -75,6 +77,8 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	// The collector's pace the server runs with (GOGC and GOMEMLIMIT still win).
+	gcpace.Apply(*gcPercent, 0)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

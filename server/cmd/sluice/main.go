@@ -10,9 +10,11 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/sluicedb/sluice/exec/gcpace"
 	"github.com/sluicedb/sluice/server/app"
 	"github.com/sluicedb/sluice/server/qtt"
 	"github.com/sluicedb/sluice/storage"
@@ -44,6 +46,20 @@ func env(name, def string) string {
 	return def
 }
 
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(env(name, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+func envInt64(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(env(name, ""), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
 func run(args []string) int {
 	fs := flag.NewFlagSet("sluice", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", env("SLUICE_DATA_DIR", "data"), "directory for the built-in log and state (env SLUICE_DATA_DIR)")
@@ -55,10 +71,15 @@ func run(args []string) int {
 	tlsCert := fs.String("tls-cert", env("SLUICE_TLS_CERT", ""), "TLS certificate file (env SLUICE_TLS_CERT)")
 	tlsKey := fs.String("tls-key", env("SLUICE_TLS_KEY", ""), "TLS key file (env SLUICE_TLS_KEY)")
 	partitions := fs.Int("partitions", 1, "partitions of topics the server creates without a PARTITIONS property")
+	gcPercent := fs.Int("gc-percent", envInt("SLUICE_GC_PERCENT", gcpace.DefaultPercent), "Go garbage collector target percentage, as GOGC (env SLUICE_GC_PERCENT; GOGC wins)")
+	memLimit := fs.Int64("memory-limit-mb", envInt64("SLUICE_MEMORY_LIMIT_MB", 0), "soft limit of the process's Go memory in MiB; 0: half of the machine's memory (env SLUICE_MEMORY_LIMIT_MB; GOMEMLIMIT wins)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	logger := log.New(os.Stderr, "sluice: ", log.LstdFlags)
+	if p, l := gcpace.Apply(*gcPercent, *memLimit<<20); l > 0 {
+		logger.Printf("garbage collector: GOGC=%d, soft memory limit %d MiB", p, l>>20)
+	}
 	cfg := app.Config{DataDir: *dataDir, HTTPAddr: *httpAddr, PGAddr: *pgAddr, Fsync: *fsync,
 		TLSCert: *tlsCert, TLSKey: *tlsKey, Partitions: *partitions, Logf: logger.Printf}
 	if *users != "" {
