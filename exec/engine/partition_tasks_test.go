@@ -1786,3 +1786,67 @@ func TestBroadcastJoinExactlyOnceAfterCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestRepartitionedThreeWayStreamJoinMatchesOneTask: a join of three streams on one key of
+// the first (a JOIN b ON a.k = b.k JOIN c ON a.k = c.k), none keyed by it, runs behind
+// repartition stages of all three streams, and so does an aggregation of it (then behind a
+// second stage for the groups). The sink records are the one-task records, each in the
+// partition of its key.
+func TestRepartitionedThreeWayStreamJoinMatchesOneTask(t *testing.T) {
+	run := func(parts [3]int, sinkParts int) []string {
+		e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+		s := NewSession()
+		execAll(t, e, s,
+			fmt.Sprintf(`CREATE STREAM orders (oid STRING KEY, item STRING) WITH (kafka_topic='orders', value_format='JSON', partitions=%d);`, parts[0]),
+			fmt.Sprintf(`CREATE STREAM ships (sid STRING KEY, ref STRING, carrier STRING) WITH (kafka_topic='ships', value_format='JSON', partitions=%d);`, parts[1]),
+			fmt.Sprintf(`CREATE STREAM bills (bid STRING KEY, ref STRING, amount INT) WITH (kafka_topic='bills', value_format='JSON', partitions=%d);`, parts[2]),
+			fmt.Sprintf(`CREATE STREAM all3 WITH (partitions=%d) AS SELECT o.item AS item, s.carrier AS carrier, b.amount AS amount FROM orders o JOIN ships s WITHIN 1 MINUTE ON o.item = s.ref LEFT JOIN bills b WITHIN 1 MINUTE ON o.item = b.ref;`, sinkParts),
+			fmt.Sprintf(`CREATE TABLE billed WITH (partitions=%d) AS SELECT o.item AS item, COUNT(*) AS n, SUM(b.amount) AS total FROM orders o JOIN ships s WITHIN 1 MINUTE ON o.item = s.ref JOIN bills b WITHIN 1 MINUTE ON o.item = b.ref GROUP BY o.item;`, sinkParts))
+		want := plan.TasksSingle
+		if sinkParts > 1 {
+			want = plan.TasksRepartition
+		}
+		for _, id := range e.cat.order {
+			if got := e.cat.queries[id].doc.Tasks; got != want {
+				t.Fatalf("%s: layout %q (%s), want %q", id, got, describeTasks(queryTasks(e, id)), want)
+			}
+		}
+		var sb strings.Builder
+		for i := 0; i < 90; i++ {
+			ts := 10_000 + i*1000
+			fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, item) VALUES (%d, 'o%d', 'i%d');\n", ts, i, i%30)
+			if i%4 != 0 {
+				fmt.Fprintf(&sb, "INSERT INTO ships (ROWTIME, sid, ref, carrier) VALUES (%d, 's%d', 'i%d', 'c%d');\n", ts+300, i, (i*7)%30, i%3)
+			}
+			if i%3 != 0 {
+				fmt.Fprintf(&sb, "INSERT INTO bills (ROWTIME, bid, ref, amount) VALUES (%d, 'b%d', 'i%d', %d);\n", ts+600, i, (i*11)%30, i)
+			}
+		}
+		// Stream time moves on in every join task, so that the LEFT join emits unmatched rows.
+		for k := 0; k < 30; k++ {
+			fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, item) VALUES (%d, 'late%d', 'i%d');\n", 10_000_000, k, k)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		var out []string
+		for _, sink := range []string{"ALL3", "BILLED"} {
+			for _, r := range topicRecords(t, lg, sink) {
+				if sinkParts > 1 {
+					if p := storage.PartitionFor(r.Key, sinkParts); r.Partition != p {
+						t.Errorf("%s: key %s in partition %d, want %d", sink, r.Key, r.Partition, p)
+					}
+				}
+				out = append(out, fmt.Sprintf("%s %s %d %s", sink, r.Key, r.Timestamp, r.Value))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	one, many := run([3]int{1, 1, 1}, 1), run([3]int{3, 2, 2}, 3)
+	if n := strings.Count(strings.Join(one, "\n"), "BILLED "); n < 50 || len(one)-n < 50 {
+		t.Fatalf("one task wrote %d BILLED and %d ALL3 records; the test needs both", n, len(one)-n)
+	}
+	if strings.Join(one, "\n") != strings.Join(many, "\n") {
+		t.Fatalf("one task (%d records):\n%s\nrepartitioned (%d records):\n%s", len(one), strings.Join(one, "\n"), len(many), strings.Join(many, "\n"))
+	}
+}

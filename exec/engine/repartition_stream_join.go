@@ -10,26 +10,44 @@ import (
 	"github.com/sluicedb/sluice/storage"
 )
 
-// Stream-stream joins of streams not partitioned by the join key. Both streams go through the
-// query's repartition topic, as ksqlDB's left and right repartition topics do: one writer per
-// partition of each stream (the left stream's writers first, then the right's) routes each
-// record to the sink partition of its join key, and one join task per sink partition joins
-// what both sides' writers routed to it. The result, keyed by the join key, stays in that
-// partition, so every partition keeps a single writer.
+// Stream-stream joins of streams not partitioned by the join key. Every stream goes through
+// the query's repartition topic, as ksqlDB's left and right repartition topics do: one writer
+// per partition of each stream (the first stream's writers first, then the next stream's)
+// routes each record to the sink partition of its join key, and one join task per sink
+// partition joins what every side's writers routed to it. The result, keyed by the join key,
+// stays in that partition, so every partition keeps a single writer. An n-way join qualifies
+// when every step joins on the same expression of the first stream (a JOIN b ON a.k = b.k
+// JOIN c ON a.k = c.k): then one key routes every side.
+
+// streamJoinOneKey reports whether a join is of unwindowed streams only, every step joining
+// on the same expression of the first stream, so that routing each side's records by its ON
+// expression brings every match of a key to one task.
+func (p *queryPlan) streamJoinOneKey() bool {
+	if p.join == nil || p.partition != nil || len(p.sources) < 2 || len(p.join.steps) != len(p.sources)-1 {
+		return false
+	}
+	for _, bs := range p.sources {
+		if bs.src.windowed() {
+			return false
+		}
+	}
+	first := p.join.steps[0]
+	for _, st := range p.join.steps {
+		if st.kind != joinSS || st.leftSrc != 0 || !st.keyType.Equal(first.keyType) || eval.Text(st.leftAst) != eval.Text(first.leftAst) {
+			return false
+		}
+	}
+	return true
+}
 
 // streamJoinRepartitionable reports whether a stream-stream join runs behind repartition
-// stages of both streams: one join step of unwindowed streams, each side's ON expression
-// over its own stream, and a sink keyed by the join key with several partitions.
+// stages of its streams (streamJoinOneKey) into a sink keyed by the join key with several
+// partitions.
 func (p *queryPlan) streamJoinRepartitionable(sink *source) bool {
-	if p.join == nil || p.agg != nil || p.partition != nil || len(p.sources) != 2 || len(p.join.steps) != 1 || p.joinPartitionParallel(sink) {
+	if p.agg != nil || !p.streamJoinOneKey() || p.joinPartitionParallel(sink) || len(sink.keyCols()) != 1 {
 		return false
 	}
-	st := p.join.steps[0]
-	left, right := p.sources[0].src, p.sources[1].src
-	if st.kind != joinSS || st.leftSrc != 0 || left.windowed() || right.windowed() || len(sink.keyCols()) != 1 {
-		return false
-	}
-	return sink.Partitions > 1 && sink.keyCols()[0].Type.Equal(st.keyType)
+	return sink.Partitions > 1 && sink.keyCols()[0].Type.Equal(p.join.steps[0].keyType)
 }
 
 // startStreamJoinRepartitioned starts the writers of both streams, then the join tasks.
@@ -39,9 +57,8 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 		return err
 	}
 	nOut := sink.Partitions
-	nWriters := counts[0] + counts[1]
 	topic := e.repartitionTopic(qi.ID)
-	if err := e.createRepartTopic(ctx, topic, nWriters*nOut); err != nil {
+	if err := e.createRepartTopic(ctx, topic, sum(counts)*nOut); err != nil {
 		return err
 	}
 	kc, _, err := sink.codecs()
@@ -53,7 +70,7 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 		return err
 	}
 	for j := 0; j < nOut; j++ {
-		if err := e.startStreamJoinTask(ctx, qi, plan, sink, topic, int32(j), writers, counts[0]); err != nil {
+		if err := e.startStreamJoinTask(ctx, qi, plan, sink, topic, int32(j), writers, counts); err != nil {
 			stopAll(qi)
 			return err
 		}
@@ -61,10 +78,10 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 	return nil
 }
 
-// startSideWriters starts one writer per partition of each stream, the left stream's first,
-// routing each record to one of nOut partitions by its join key encoded with kc.
-func (e *Engine) startSideWriters(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, counts [2]int, nOut int, kc serde.Codec) ([]*repartWriter, error) {
-	writers := make([]*repartWriter, 0, counts[0]+counts[1])
+// startSideWriters starts one writer per partition of each stream, in source order, routing
+// each record to one of nOut partitions by its join key encoded with kc.
+func (e *Engine) startSideWriters(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, counts []int, nOut int, kc serde.Codec) ([]*repartWriter, error) {
+	writers := make([]*repartWriter, 0, sum(counts))
 	for side := range counts {
 		for part := 0; part < counts[side]; part++ {
 			t, err := e.startSideWriter(ctx, qi, plan, sink, topic, len(writers), side, int32(part), nOut, kc)
@@ -79,18 +96,18 @@ func (e *Engine) startSideWriters(ctx context.Context, qi *queryInfo, plan *quer
 }
 
 // startSideWriter starts writer number w: it routes each record of partition part of the
-// join's stream on side (0 left, 1 right) to the sink partition of its join key.
+// join's stream number side to the sink partition of its join key (the ON expression of the
+// step that joins it; the first step's left expression for the first stream).
 func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, w, side int, part int32, nOut int, kc serde.Codec) (*task, error) {
 	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-r%d", qi.ID, w))
 	if err != nil {
 		return nil, err
 	}
 	lo := t.makeWriter(topic, int32(w), nOut)
-	st := plan.join.steps[0]
 	bs := plan.sources[side]
-	key := st.leftKey
-	if side == 1 {
-		key = st.rightKey
+	key := plan.join.steps[0].leftKey
+	if side > 0 {
+		key = plan.join.steps[side-1].rightKey
 	}
 	out := &repartOut{t: t}
 	route := &joinRouteNode{out: out, kc: kc, base: lo, n: nOut, nullTo: lo + int32(w%nOut), key: func(r *eval.Rec) (any, error) {
@@ -116,9 +133,9 @@ func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *query
 	return t, nil
 }
 
-// startStreamJoinTask starts the join task of sink partition j over what the left writers
-// (the first nLeft) and the right writers routed to it.
-func (e *Engine) startStreamJoinTask(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter, nLeft int) error {
+// startStreamJoinTask starts the join task of sink partition j over what every side's
+// writers (counts of them per side, in source order) routed to it.
+func (e *Engine) startStreamJoinTask(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter, counts []int) error {
 	t, committed, err := e.newTask(qi, plan, sink, true, j)
 	if err != nil {
 		return err
@@ -128,7 +145,7 @@ func (e *Engine) startStreamJoinTask(ctx context.Context, qi *queryInfo, plan *q
 		return err
 	}
 	t.pl = pl
-	if err := e.streamJoinInputs(ctx, t, committed, topic, j, writers, nLeft); err != nil {
+	if err := e.streamJoinInputs(ctx, t, committed, topic, j, writers, counts); err != nil {
 		return err
 	}
 	if err := e.recoverTask(ctx, t, committed); err != nil {
@@ -145,15 +162,17 @@ func (e *Engine) startStreamJoinTask(ctx context.Context, qi *queryInfo, plan *q
 // task of their group.
 
 // streamJoinAggTwoStage reports whether an aggregation of a stream-stream join runs behind
-// repartition stages of both streams and of the joined rows.
+// repartition stages of its streams (streamJoinOneKey) and of the joined rows.
 func (p *queryPlan) streamJoinAggTwoStage() bool {
-	if p.join == nil || p.agg == nil || p.partition != nil || len(p.sources) != 2 || len(p.join.steps) != 1 || p.joinCoPartitioned() {
+	if p.agg == nil || !p.streamJoinOneKey() || p.joinCoPartitioned() {
 		return false
 	}
-	st := p.join.steps[0]
-	left, right := p.sources[0].src, p.sources[1].src
-	return st.kind == joinSS && st.leftSrc == 0 && !left.windowed() && !right.windowed() &&
-		(left.Partitions > 1 || right.Partitions > 1)
+	for _, bs := range p.sources {
+		if bs.src.Partitions > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // groupKeyCodec encodes a join key as aggregate state keys do: a routing key only, never
@@ -175,7 +194,7 @@ func (e *Engine) startStreamJoinAggTwoStage(ctx context.Context, qi *queryInfo, 
 	}
 	nOut := sink.Partitions
 	first, second := e.repartitionTopic(qi.ID), e.groupRepartitionTopic(qi.ID)
-	if err := e.createRepartTopic(ctx, first, (counts[0]+counts[1])*nOut); err != nil {
+	if err := e.createRepartTopic(ctx, first, sum(counts)*nOut); err != nil {
 		return err
 	}
 	if err := e.createRepartTopic(ctx, second, nOut*nOut); err != nil {
@@ -186,7 +205,7 @@ func (e *Engine) startStreamJoinAggTwoStage(ctx context.Context, qi *queryInfo, 
 		return err
 	}
 	joiners, err := startWriters(qi, nOut, func(j int32) (*task, error) {
-		return e.startStreamJoinStage(ctx, qi, plan, sink, first, second, j, writers, counts[0])
+		return e.startStreamJoinStage(ctx, qi, plan, sink, first, second, j, writers, counts)
 	})
 	if err != nil {
 		return err
@@ -195,32 +214,45 @@ func (e *Engine) startStreamJoinAggTwoStage(ctx context.Context, qi *queryInfo, 
 }
 
 // startStreamJoinStage starts join task j of a stream-stream join aggregation: it joins what
-// the left writers (the first nLeft) and the right writers routed to it and routes each
-// joined row to the aggregation partition of its group.
-func (e *Engine) startStreamJoinStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, first, second string, j int32, writers []*repartWriter, nLeft int) (*task, error) {
+// every side's writers routed to it and routes each joined row to the aggregation partition
+// of its group.
+func (e *Engine) startStreamJoinStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, first, second string, j int32, writers []*repartWriter, counts []int) (*task, error) {
 	return e.startJoinedWriter(ctx, qi, plan, sink, fmt.Sprintf("%s-j%d", qi.ID, j), second, j, func(t *task, committed map[string]int64) error {
-		return e.streamJoinInputs(ctx, t, committed, first, j, writers, nLeft)
+		return e.streamJoinInputs(ctx, t, committed, first, j, writers, counts)
 	})
 }
 
-// sidePartitions are the partition counts of a two-stream join's left and right streams.
-func (e *Engine) sidePartitions(ctx context.Context, plan *queryPlan) (counts [2]int, err error) {
-	for side := range counts {
-		info, err := e.log.DescribeTopic(ctx, plan.sources[side].src.Topic)
+// sidePartitions are the partition counts of a stream join's streams, in source order.
+func (e *Engine) sidePartitions(ctx context.Context, plan *queryPlan) ([]int, error) {
+	counts := make([]int, len(plan.sources))
+	for side, bs := range plan.sources {
+		info, err := e.log.DescribeTopic(ctx, bs.src.Topic)
 		if err != nil {
-			return counts, fmt.Errorf("source topic %s: %w", plan.sources[side].src.Topic, err)
+			return nil, fmt.Errorf("source topic %s: %w", bs.src.Topic, err)
 		}
 		counts[side] = len(info.Partitions)
 	}
 	return counts, nil
 }
 
-// streamJoinInputs adds to join task j (pipeline set) what the left writers (the first nLeft)
-// and the right writers routed to it, as its left and right inputs.
-func (e *Engine) streamJoinInputs(ctx context.Context, t *task, committed map[string]int64, topic string, j int32, writers []*repartWriter, nLeft int) error {
-	nOut := int32(t.sink.Partitions)
-	if err := e.repartInputsFrom(ctx, t, committed, topic, j, nOut, 0, writers[:nLeft], t.pl.entry[0]); err != nil {
-		return err
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
 	}
-	return e.repartInputsFrom(ctx, t, committed, topic, j, nOut, nLeft, writers[nLeft:], t.pl.entry[1])
+	return n
+}
+
+// streamJoinInputs adds to join task j (pipeline set) what every side's writers (counts of
+// them per side, in source order) routed to it, as that side's input.
+func (e *Engine) streamJoinInputs(ctx context.Context, t *task, committed map[string]int64, topic string, j int32, writers []*repartWriter, counts []int) error {
+	nOut := int32(t.sink.Partitions)
+	first := 0
+	for side, n := range counts {
+		if err := e.repartInputsFrom(ctx, t, committed, topic, j, nOut, first, writers[first:first+n], t.pl.entry[side]); err != nil {
+			return err
+		}
+		first += n
+	}
+	return nil
 }
