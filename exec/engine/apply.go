@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sluicedb/sluice/sql/ast"
@@ -183,10 +184,12 @@ func (e *Engine) startLayout(ctx context.Context, qi *queryInfo, p *queryPlan, s
 	return fmt.Errorf("plan %s: unknown task layout %q", qi.ID, layout)
 }
 
-// startInsert starts an INSERT INTO query: one task per partition when its input and the
-// target stream are partitioned alike (its rows go through the target's owning tasks, see
-// foreign.go, so several writers per partition are fine), else one task. A query that already
-// ran as one task keeps doing so (its committed offsets live in that task's store).
+// startInsert starts an INSERT INTO query. Its rows go through the target's owning tasks (see
+// foreign.go), so several writers per partition are fine. A stateless query whose input is
+// partitioned like the target runs one task per partition; joins, and queries whose rows
+// change partition, run as writers and copiers (insertRepartitionable); the rest as one task.
+// A query that already ran in another layout keeps it (its committed offsets and state live
+// in that layout's stores).
 func (e *Engine) startInsert(ctx context.Context, qi *queryInfo, p *queryPlan, sink *source) error {
 	parallel := p.partitionParallel(sink) || p.joinPartitionParallel(sink)
 	switch {
@@ -194,11 +197,13 @@ func (e *Engine) startInsert(ctx context.Context, qi *queryInfo, p *queryPlan, s
 		// Started as one task before: its state stays where it is.
 		_, err := e.startTask(ctx, qi, p, sink, false)
 		return err
-	case !parallel && p.insertRepartitionable(sink):
+	case parallel && e.ranAsPartitionTasks(qi.ID):
+		// A join started as one task per partition by an earlier release.
+	case p.insertRepartitionable(sink) && (p.join != nil || !parallel):
 		return e.startInsertRepartitioned(ctx, qi, p, sink)
-	case !parallel && sink.Partitions == 1 && p.singlePartitionSources():
+	case !parallel && p.join == nil && sink.Partitions == 1 && p.singlePartitionSources():
 		// One partition in, one out: a task that owns partition 0 appends through its one
-		// owner, which makes it exactly once.
+		// owner, which makes it exactly once (it keeps no state).
 		_, err := e.startPartitionTask(ctx, qi, p, sink, false, 0)
 		return err
 	case !parallel:
@@ -212,6 +217,27 @@ func (e *Engine) startInsert(ctx context.Context, qi *queryInfo, p *queryPlan, s
 		}
 	}
 	return nil
+}
+
+// ranAsPartitionTasks reports whether the store of a query's task for partition 0 holds
+// committed input offsets of a source topic (not a repartition topic's, as a copier's do).
+func (e *Engine) ranAsPartitionTasks(queryID string) bool {
+	st, err := e.states.Open(queryID + "-p0")
+	if err != nil {
+		return false
+	}
+	defer st.Close()
+	offs, err := st.Offsets()
+	if err != nil {
+		return false
+	}
+	repart := "in:" + e.repartitionTopic(queryID) + "/"
+	for k := range offs {
+		if strings.HasPrefix(k, "in:") && !strings.HasPrefix(k, repart) {
+			return true
+		}
+	}
+	return false
 }
 
 // ranAsOneTask reports whether the single-task store of a query holds committed offsets.

@@ -60,18 +60,20 @@ func (p *queryPlan) streamTableJoin() bool {
 	return true
 }
 
-// insertRepartitionable reports whether an INSERT INTO query whose rows cannot stay in their
-// source partition runs as writers and copiers: a stream source, or a stream joined with
-// tables (read whole by each writer), and no aggregation. Its copiers append through the
-// owner of their sink partition, which commits their positions with the rows, so the query is
-// exactly once where one task over every partition, appending through several owners, would
-// be at-least-once.
+// insertRepartitionable reports whether an INSERT INTO query runs as writers and copiers: a
+// stream whose rows cannot stay in their source partition, or any join of a stream with
+// tables (read whole by each writer) or of co-partitioned sources (each writer reads its
+// partition of them); no aggregation. Its copiers append through the owner of their sink
+// partition, which commits their positions with the rows: exactly once, where one task over
+// every partition, appending through several owners, would be at-least-once. A join's state
+// stays in the writers, which commit it with their own positions: a task that kept join state
+// itself while an owner committed its positions would lose the state a crash cut.
 func (p *queryPlan) insertRepartitionable(sink *source) bool {
 	if p.agg != nil || p.tableSource {
 		return false
 	}
 	if p.join != nil {
-		return p.streamTableJoin()
+		return p.streamTableJoin() || p.joinCoPartitioned()
 	}
 	return len(p.sources) == 1 && (p.sources[0].src.Partitions > 1 || sink.Partitions > 1)
 }
@@ -157,9 +159,15 @@ func (e *Engine) startRekeyWriter(ctx context.Context, qi *queryInfo, plan *quer
 	if err := e.addSourceInputs(ctx, t, plan.sources[0].src.Topic, i, pl.entry[0], committed, plan); err != nil {
 		return nil, err
 	}
-	// A join's tables, read whole (joinBroadcastRepartitionable).
+	// A join's other sources: partition i of those partitioned like the stream by the join
+	// key, the others (and foreign-key steps' tables) whole.
+	coPartitioned, broadcast := plan.joinCoPartitioned(), plan.broadcastSources()
 	for k := 1; k < len(plan.sources); k++ {
-		if err := e.addSourceInputs(ctx, t, plan.sources[k].src.Topic, -1, pl.entry[k], committed, plan); err != nil {
+		part := int32(-1)
+		if coPartitioned && !broadcast[k] {
+			part = i
+		}
+		if err := e.addSourceInputs(ctx, t, plan.sources[k].src.Topic, part, pl.entry[k], committed, plan); err != nil {
 			return nil, err
 		}
 	}
