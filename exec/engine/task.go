@@ -931,8 +931,15 @@ func (t *task) run(ctx context.Context) {
 			}
 		case <-tick.C:
 			t.mu.Lock()
-			_ = t.commitAsync()
+			err := t.commitAsync()
 			t.mu.Unlock()
+			if err != nil && !errors.Is(err, state.ErrClosed) {
+				// As after a batch: a commit that failed (in flight, too) leaves state that
+				// was never made durable, so the task stops rather than go on from it.
+				t.fail(err)
+				t.e.logf("query %s failed: %v", t.id, err)
+				return
+			}
 		}
 	}
 }
