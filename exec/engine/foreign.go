@@ -60,9 +60,11 @@ func (o *sinkOwners) owner(topic string, p int32) *task {
 func (t *task) ownsSink() bool { return t.exclusive && !t.matOnly && t.repart == nil }
 
 // appendForeign appends recs (Partition set, or -1 for the default partitioner) to topic on
-// behalf of something other than the topic's owning queries, and returns their offsets.
+// behalf of something other than the topic's owning queries, and returns their offsets once
+// they are durable.
 func (e *Engine) appendForeign(ctx context.Context, topic string, recs []storage.Record) ([]int64, error) {
-	return e.appendForeignFrom(ctx, topic, recs, nil)
+	offs, _, err := e.appendForeignFrom(ctx, topic, recs, nil)
+	return offs, err
 }
 
 // appendForeignFrom is appendForeign for an INSERT INTO task (from, or nil). A task that runs
@@ -71,10 +73,17 @@ func (e *Engine) appendForeign(ctx context.Context, topic string, recs []storage
 // together, so a crash before the task's own commit repeats nothing (insertOffsetsFromOwner).
 // A task over every partition may append through several owners, which cannot commit as one:
 // it stays at-least-once.
-func (e *Engine) appendForeignFrom(ctx context.Context, topic string, recs []storage.Record, from *task) ([]int64, error) {
+//
+// tracked reports that a live owner took every record together with from's positions. For a
+// task whose positions live in its owner (positionsInOwner) the owner then commits at its own
+// pace instead of at once: the rows and the positions that produced them become durable
+// together whenever it does, and the task commits nothing itself meanwhile, so nothing can
+// get ahead of them. Everything else waits for the owner's commit.
+func (e *Engine) appendForeignFrom(ctx context.Context, topic string, recs []storage.Record, from *task) (offs []int64, tracked bool, err error) {
 	info, err := e.log.DescribeTopic(ctx, topic)
 	if err != nil || len(info.Partitions) == 0 {
-		return e.log.Append(ctx, topic, recs)
+		offs, err := e.log.Append(ctx, topic, recs)
+		return offs, false, err
 	}
 	n := len(info.Partitions)
 	groups := map[*task][]int{} // owner (nil: none) -> indices of its records
@@ -98,38 +107,44 @@ func (e *Engine) appendForeignFrom(ctx context.Context, topic string, recs []sto
 			fromOffs[insertOffsetKey(from.id, k)] = v
 		}
 	}
-	offs := make([]int64, len(recs))
+	deferCommit := from != nil && from.positionsInOwner && fromOffs != nil
+	offs = make([]int64, len(recs))
+	tracked = fromOffs != nil
 	for owner, idx := range groups {
 		batch := make([]storage.Record, len(idx))
 		for k, i := range idx {
 			batch[k] = recs[i]
 		}
-		got, err := e.appendThrough(ctx, owner, topic, batch, fromOffs)
+		got, owned, err := e.appendThrough(ctx, owner, topic, batch, fromOffs, deferCommit)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		tracked = tracked && owned
 		for k, i := range idx {
 			offs[i] = got[k]
 		}
 	}
-	return offs, nil
+	return offs, tracked, nil
 }
 
-// appendThrough appends batch to topic under owner's lock and commits owner's moved marks (a
-// plain append without an owner, or when the owner has stopped or failed: a failed task's
-// state may hold half a batch, which must not be committed).
-func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, batch []storage.Record, fromOffs map[string]int64) ([]int64, error) {
+// appendThrough appends batch to topic under owner's lock and commits owner's moved marks,
+// at once or (deferCommit) at the owner's next commit. It is a plain append (owned false)
+// without an owner, or when the owner has stopped or failed: a failed task's state may hold
+// half a batch, which must not be committed.
+func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, batch []storage.Record, fromOffs map[string]int64, deferCommit bool) (offs []int64, owned bool, err error) {
 	if owner == nil {
-		return e.log.Append(ctx, topic, batch)
+		offs, err := e.log.Append(ctx, topic, batch)
+		return offs, false, err
 	}
 	owner.mu.Lock()
 	defer owner.mu.Unlock()
 	if owner.closed || owner.failure() != nil {
-		return e.log.Append(ctx, topic, batch)
+		offs, err := e.log.Append(ctx, topic, batch)
+		return offs, false, err
 	}
-	offs, err := e.log.Append(ctx, topic, batch)
+	offs, err = e.log.Append(ctx, topic, batch)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for i, r := range batch {
 		if offs[i]+1 > owner.hwm[r.Partition] {
@@ -145,10 +160,12 @@ func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, b
 		}
 	}
 	owner.dirty = true
-	if err := owner.commit(); err != nil {
-		return nil, err
+	if !deferCommit {
+		if err := owner.commit(); err != nil {
+			return nil, false, err
+		}
 	}
-	return offs, nil
+	return offs, true, nil
 }
 
 // insertOffsetKey names an INSERT INTO task's commit position in its owner's commits.

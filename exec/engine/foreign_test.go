@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/sluicedb/sluice/state"
 	"github.com/sluicedb/sluice/storage"
 	"sort"
 	"strings"
@@ -139,9 +140,20 @@ func TestRepartitionedInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 	if got := describeTasks(ins); len(got) != 5 || got[0][:2] != "r:" || got[1][:2] != "r:" || got[2][:3] != "p0:" {
 		t.Fatalf("INSERT INTO runs as %v; want 2 writers and 3 copiers", got)
 	}
-	// Writers and copiers alternate between committing and only appending, then all append
-	// some more without committing.
+	// Writers and copiers alternate between committing and only appending; the target's
+	// owners commit (with the copiers' positions) or not; then all append some more without
+	// committing.
 	processHalfCommitted(t, ctx, lg, ins, 3, 15)
+	for i, owner := range queryTasks(e, e.cat.order[0]) {
+		if i%2 == 0 {
+			owner.mu.Lock()
+			err := owner.commit()
+			owner.mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, tk := range ins {
 		processSome(t, ctx, lg, tk, 15)
 		if err := tk.flushOutput(ctx); err != nil {
@@ -363,5 +375,64 @@ func TestCoPartitionedJoinInsertIntoKeepsStateAfterCrash(t *testing.T) {
 		if n != 2 {
 			t.Errorf("NAMED holds %s %d times, want 2", row, n)
 		}
+	}
+}
+
+// TestInsertIntoPositionsCommitWithOwner: a stateless INSERT INTO task's rows and positions
+// become durable at its owner's next commit, not at every append, and the task itself commits
+// no positions that could get ahead of them.
+func TestInsertIntoPositionsCommitWithOwner(t *testing.T) {
+	e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM src (id INT KEY, v INT) WITH (kafka_topic='src', value_format='JSON', partitions=2);",
+		"CREATE STREAM other (id INT KEY, v INT) WITH (kafka_topic='other', value_format='JSON', partitions=2);",
+		"CREATE STREAM big AS SELECT id, v FROM src;",
+		"INSERT INTO big SELECT id, v FROM other;")
+	var sb strings.Builder
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO other (id, v) VALUES (%d, %d);\n", i, i)
+	}
+	execAll(t, e, s, sb.String())
+	ctx := context.Background()
+	ins := queryTasks(e, e.cat.order[1])
+	owners := queryTasks(e, e.cat.order[0])
+	if len(ins) != 2 || len(owners) != 2 || !ins[0].positionsInOwner {
+		t.Fatalf("INSERT INTO runs as %v (positions in owner: %v), BIG as %v", describeTasks(ins), len(ins) > 0 && ins[0].positionsInOwner, describeTasks(owners))
+	}
+	tk, owner := ins[0], owners[0]
+	key := insertOffsetKey(tk.id, tk.inputs[0].id())
+	committedAt := func(st state.Store) (int64, bool) {
+		offs, err := st.Offsets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok := offs[key]
+		if !ok {
+			v, ok = offs[tk.inputs[0].id()]
+		}
+		return v, ok
+	}
+	processSome(t, ctx, lg, tk, 100)
+	if err := tk.flushOutput(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tk.commit(); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := committedAt(owner.store); ok {
+		t.Errorf("the owner committed the task's position %d at the append; want at its next commit", v)
+	}
+	if v, ok := committedAt(tk.store); ok {
+		t.Errorf("the task committed its own position %d while its owner had not committed its rows", v)
+	}
+	owner.mu.Lock()
+	err := owner.commit()
+	owner.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := committedAt(owner.store); !ok || v != tk.inputs[0].offset {
+		t.Errorf("after the owner's commit: position %d (%v), want %d", v, ok, tk.inputs[0].offset)
 	}
 }

@@ -187,6 +187,7 @@ func (e *Engine) startCopier(ctx context.Context, qi *queryInfo, plan *queryPlan
 	}
 	if !exclusive {
 		e.insertOffsetsFromOwner(t, committed)
+		t.positionsInOwner = true // a copier keeps no state
 	}
 	t.pl = &pipeline{plan: plan, st: t.store, errs: t.recordError}
 	copyRecord := func(rec *storage.Record) error {

@@ -102,8 +102,14 @@ type task struct {
 	// foreign holds the input offsets of INSERT INTO tasks whose rows this owner appended
 	// (foreign.go), committed with its marks.
 	foreign map[string]int64
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// positionsInOwner: a stateless INSERT INTO task whose rows all go through one owner,
+	// which commits the task's positions with them (foreign.go). While every append since its
+	// last commit was so tracked (untracked false), the task commits nothing itself: its own
+	// positions must not get ahead of rows the owner has not yet made durable.
+	positionsInOwner bool
+	untracked        bool
+	cancel           context.CancelFunc
+	done             chan struct{}
 	// failed is the error that stopped the task; SHOW QUERIES reads it from other goroutines.
 	failed atomic.Pointer[error]
 }
@@ -139,6 +145,8 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 	}
 	if !exclusive && only >= 0 {
 		e.insertOffsetsFromOwner(t, committed)
+		// A stateless INSERT INTO task: its owner keeps its positions.
+		t.positionsInOwner = plan.join == nil && plan.agg == nil
 	}
 	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
 	if err != nil {
@@ -503,7 +511,11 @@ func (t *task) flushOutput(ctx context.Context) error {
 			offs, err = t.e.log.Append(ctx, t.outTopic, t.out)
 		} else {
 			// An INSERT INTO query: its rows go through the sink's owner, if it has one.
-			offs, err = t.e.appendForeignFrom(ctx, t.outTopic, t.out, t)
+			var tracked bool
+			offs, tracked, err = t.e.appendForeignFrom(ctx, t.outTopic, t.out, t)
+			if err == nil && !tracked {
+				t.untracked = true
+			}
 		}
 		if err != nil {
 			return err
@@ -580,6 +592,12 @@ func (t *task) commitMode(async bool) error {
 	if !t.dirty {
 		return nil
 	}
+	if t.positionsInOwner && !t.untracked {
+		// Its owners commit its positions (see positionsInOwner).
+		t.dirty = false
+		t.lastCommit = time.Now()
+		return nil
+	}
 	// A store that takes writes straight into its commit spares the aggregation's entries a
 	// copy into its write buffer.
 	committer, direct := t.store.(interface {
@@ -625,6 +643,7 @@ func (t *task) commitMode(async bool) error {
 		t.repart.publish(t.hwm)
 	}
 	t.dirty = false
+	t.untracked = false
 	t.pendingWrites = 0
 	t.lastCommit = time.Now()
 	return nil

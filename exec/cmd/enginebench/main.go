@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,7 +42,7 @@ import (
 )
 
 var (
-	scenario   = flag.String("scenario", "", "run one scenario: csas, rekey, window, join, join-repart or join-agg (default: all, each in a child process)")
+	scenario   = flag.String("scenario", "", "run one scenario: csas, rekey, insert, window, join, join-repart or join-agg (default: all, each in a child process)")
 	records    = flag.Int("records", 1_000_000, "input records per scenario")
 	keys       = flag.Int("keys", 100_000, "distinct keys (window: GROUP BY keys; join: table rows)")
 	partitions = flag.Int("partitions", 2, "partitions of the input topics")
@@ -61,7 +62,7 @@ func main() {
 		fmt.Printf("enginebench: %d records, %d keys, %d partitions, batches of %d, embedded log + Badger, server mode\n",
 			*records, *keys, *partitions, *batch)
 		failed := false
-		for _, s := range []string{"csas", "rekey", "window", "join", "join-repart", "join-agg"} {
+		for _, s := range []string{"csas", "rekey", "insert", "window", "join", "join-repart", "join-agg"} {
 			args := append([]string{"-scenario", s}, os.Args[1:]...)
 			cmd := exec.Command(os.Args[0], args...)
 			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -109,6 +110,8 @@ func main() {
 		err = runCSAS(ctx)
 	case "rekey":
 		err = runRekey(ctx)
+	case "insert":
+		err = runInsert(ctx)
 	case "window":
 		err = runWindow(ctx)
 	case "join":
@@ -331,6 +334,34 @@ func runRekey(ctx context.Context) error {
 		return err
 	}
 	report("rekey", *records, time.Since(start), fmt.Sprintf("(input appended in %.3fs)", produced.Seconds()))
+	return nil
+}
+
+// runInsert: INSERT INTO a CSAS stream from a stream with one more partition, so the query
+// runs as writers and copiers that append through the sink's owning tasks.
+func runInsert(ctx context.Context) error {
+	b, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.exec(ctx, fmt.Sprintf(`CREATE STREAM orders (ID BIGINT KEY, AMOUNT DOUBLE, NAME STRING) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM more (ID BIGINT KEY, AMOUNT DOUBLE, NAME STRING) WITH (KAFKA_TOPIC='more', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM all_orders AS SELECT ID, AMOUNT, NAME FROM orders;
+		INSERT INTO all_orders SELECT ID, AMOUNT, NAME FROM more;`, *partitions, *partitions+1)); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := b.produce(ctx, "more", *records, func(i int) ([]byte, []byte, int64) {
+		return binary.BigEndian.AppendUint64(nil, uint64(i)), orderValue(i), int64(1_700_000_000_000 + i)
+	}); err != nil {
+		return err
+	}
+	produced := time.Since(start)
+	if err := b.waitTopic(ctx, "ALL_ORDERS", int64(*records)); err != nil {
+		return err
+	}
+	report("insert", *records, time.Since(start), fmt.Sprintf("(input appended in %.3fs)", produced.Seconds()))
 	return nil
 }
 
