@@ -201,6 +201,8 @@ func (e *Engine) startInsert(ctx context.Context, qi *queryInfo, p *queryPlan, s
 		// A join started as one task per partition by an earlier release.
 	case p.insertRepartitionable(sink) && (p.join != nil || !parallel):
 		return e.startInsertRepartitioned(ctx, qi, p, sink)
+	case p.insertStreamJoinRepartitionable():
+		return e.startStreamJoinInsert(ctx, qi, p, sink)
 	case !parallel && p.join == nil && sink.Partitions == 1 && p.singlePartitionSources():
 		// One partition in, one out: a task that owns partition 0 appends through its one
 		// owner, which makes it exactly once (it keeps no state).

@@ -436,3 +436,75 @@ func TestInsertIntoPositionsCommitWithOwner(t *testing.T) {
 		t.Errorf("after the owner's commit: position %d (%v), want %d", v, ok, tk.inputs[0].offset)
 	}
 }
+
+// TestStreamJoinInsertIntoExactlyOnceAfterCrash: an INSERT INTO query of a stream-stream join
+// whose streams are not keyed by the join key runs in three stages (side writers, join
+// writers keeping the join's state, copiers through the target's owners; it used to run as
+// one task, at-least-once). After a crash with every stage part way through, each joined pair
+// is in the target once, in the partition of its key.
+func TestStreamJoinInsertIntoExactlyOnceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM src (item STRING KEY, oid STRING, sid STRING) WITH (kafka_topic='src', value_format='JSON', partitions=3);",
+		"CREATE STREAM orders (oid STRING KEY, item STRING) WITH (kafka_topic='orders', value_format='JSON', partitions=2);",
+		"CREATE STREAM ships (sid STRING KEY, ref STRING) WITH (kafka_topic='ships', value_format='JSON', partitions=3);",
+		"CREATE STREAM shipped AS SELECT item, oid, sid FROM src;",
+		"INSERT INTO shipped SELECT o.item AS item, o.oid AS oid, s.sid AS sid FROM orders o JOIN ships s WITHIN 1 MINUTE ON o.item = s.ref;")
+	var sb strings.Builder
+	for i := 0; i < 120; i++ {
+		// Item i is ordered once and shipped once, a little later.
+		fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, item) VALUES (%d, 'o%d', 'i%d');\n", 1000+i*10, i, i)
+		fmt.Fprintf(&sb, "INSERT INTO ships (ROWTIME, sid, ref) VALUES (%d, 's%d', 'i%d');\n", 1005+i*10, i, i)
+	}
+	execAll(t, e, s, sb.String())
+	ctx := context.Background()
+	ins := queryTasks(e, e.cat.order[1])
+	if got := describeTasks(ins); len(got) != 2+3+3+3 {
+		t.Fatalf("INSERT INTO runs as %v; want 5 side writers, 3 join writers and 3 copiers", got)
+	}
+	processHalfCommitted(t, ctx, lg, ins, 4, 20)
+	for i, owner := range queryTasks(e, e.cat.order[0]) {
+		if i%2 == 1 {
+			owner.mu.Lock()
+			err := owner.commit()
+			owner.mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tk := range ins {
+		processSome(t, ctx, lg, tk, 20)
+		if err := tk.flushOutput(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crash()
+
+	e, lg, _ = openBadgerEngine(t, dir, true)
+	quiesce(t, e)
+	recs, err := e.ReadLogical(ctx, "SHIPPED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range recs {
+		v, _ := r.Value.(map[string]any)
+		seen[fmt.Sprintf("%v %v %v", r.Key, v["OID"], v["SID"])]++
+	}
+	for i := 0; i < 120; i++ {
+		if n := seen[fmt.Sprintf("i%d o%d s%d", i, i, i)]; n != 1 {
+			t.Errorf("pair %d appears %d times", i, n)
+		}
+	}
+	if len(recs) != 120 {
+		t.Errorf("SHIPPED holds %d rows, want 120", len(recs))
+	}
+	for _, r := range topicRecords(t, lg, "SHIPPED") {
+		if p := storage.PartitionFor(r.Key, 3); r.Partition != p {
+			t.Errorf("key %s in partition %d, want %d", r.Key, r.Partition, p)
+		}
+	}
+}

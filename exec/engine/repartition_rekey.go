@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sluicedb/sluice/sql/ast"
+	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/storage"
 )
 
@@ -125,11 +126,41 @@ func (e *Engine) startWritersAndCopiers(ctx context.Context, qi *queryInfo, plan
 
 // startRekeyWriter starts the writer of source partition i.
 func (e *Engine) startRekeyWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, i int32, nOut int) (*task, error) {
-	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-r%d", qi.ID, i))
+	t, committed, err := e.newRekeyWriter(qi, plan, sink, topic, i, nOut, fmt.Sprintf("%s-r%d", qi.ID, i))
 	if err != nil {
 		return nil, err
 	}
-	lo := t.makeWriter(topic, i, nOut)
+	if err := e.addSourceInputs(ctx, t, plan.sources[0].src.Topic, i, t.pl.entry[0], committed, plan); err != nil {
+		return nil, err
+	}
+	// A join's other sources: partition i of those partitioned like the stream by the join
+	// key, the others (and foreign-key steps' tables) whole.
+	coPartitioned, broadcast := plan.joinCoPartitioned(), plan.broadcastSources()
+	for k := 1; k < len(plan.sources); k++ {
+		part := int32(-1)
+		if coPartitioned && !broadcast[k] {
+			part = i
+		}
+		if err := e.addSourceInputs(ctx, t, plan.sources[k].src.Topic, part, t.pl.entry[k], committed, plan); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return nil, err
+	}
+	e.launch(qi, t)
+	return t, nil
+}
+
+// newRekeyWriter makes writer number w of topic, with its store storeID and its pipeline
+// (inputs still to add): every result is encoded for the sink and appended, numbered, to
+// partition w*nOut+j of topic, j the sink partition the sink's partitioner picks.
+func (e *Engine) newRekeyWriter(qi *queryInfo, plan *queryPlan, sink *source, topic string, w int32, nOut int, storeID string) (*task, map[string]int64, error) {
+	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, storeID)
+	if err != nil {
+		return nil, nil, err
+	}
+	lo := t.makeWriter(topic, w, nOut)
 	seq := committed[rekeySeqKey]
 	t.commitExtra = func(offs map[string]int64) { offs[rekeySeqKey] = seq }
 	emit := func(o *outRec) error {
@@ -140,7 +171,7 @@ func (e *Engine) startRekeyWriter(ctx context.Context, qi *queryInfo, plan *quer
 		// t.emit encoded the record for the sink; wrap it for partition lo+j of the topic.
 		rec := &t.out[n]
 		val := make([]byte, repartHeader+1, repartHeader+1+len(rec.Value))
-		binary.BigEndian.PutUint32(val, uint32(i))
+		binary.BigEndian.PutUint32(val, uint32(w))
 		binary.BigEndian.PutUint64(val[4:], uint64(seq))
 		seq++
 		if rec.Value != nil {
@@ -153,29 +184,63 @@ func (e *Engine) startRekeyWriter(ctx context.Context, qi *queryInfo, plan *quer
 	}
 	pl, err := plan.instantiate(t.store, emit, t.recordError)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t.pl = pl
-	if err := e.addSourceInputs(ctx, t, plan.sources[0].src.Topic, i, pl.entry[0], committed, plan); err != nil {
-		return nil, err
+	return t, committed, nil
+}
+
+// insertStreamJoinRepartitionable reports whether an INSERT INTO query of a stream-stream
+// join not partitioned by its key runs in three stages: side writers route every stream by
+// the join key (streamJoinOneKey) to join tasks, which keep the join's state and write their
+// results, encoded for the target, to a second topic as writers; copiers append those through
+// the target's owners, as for the other INSERT INTO layouts.
+func (p *queryPlan) insertStreamJoinRepartitionable() bool {
+	return p.agg == nil && !p.joinCoPartitioned() && p.streamJoinOneKey()
+}
+
+// startStreamJoinInsert starts the side writers, the join writers, then the copiers.
+func (e *Engine) startStreamJoinInsert(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
+	counts, err := e.sidePartitions(ctx, plan)
+	if err != nil {
+		return err
 	}
-	// A join's other sources: partition i of those partitioned like the stream by the join
-	// key, the others (and foreign-key steps' tables) whole.
-	coPartitioned, broadcast := plan.joinCoPartitioned(), plan.broadcastSources()
-	for k := 1; k < len(plan.sources); k++ {
-		part := int32(-1)
-		if coPartitioned && !broadcast[k] {
-			part = i
-		}
-		if err := e.addSourceInputs(ctx, t, plan.sources[k].src.Topic, part, pl.entry[k], committed, plan); err != nil {
+	nOut := sink.Partitions
+	first, second := e.repartitionTopic(qi.ID), e.groupRepartitionTopic(qi.ID)
+	if err := e.createRepartTopic(ctx, first, sum(counts)*nOut); err != nil {
+		return err
+	}
+	if err := e.createRepartTopic(ctx, second, nOut*nOut); err != nil {
+		return err
+	}
+	writers, err := e.startSideWriters(ctx, qi, plan, sink, first, counts, nOut, groupKeyCodec{typs: []*types.Type{plan.join.steps[0].keyType}})
+	if err != nil {
+		return err
+	}
+	joiners, err := startWriters(qi, nOut, func(j int32) (*task, error) {
+		t, committed, err := e.newRekeyWriter(qi, plan, sink, second, j, nOut, fmt.Sprintf("%s-j%d", qi.ID, j))
+		if err != nil {
 			return nil, err
 		}
+		if err := e.streamJoinInputs(ctx, t, committed, first, j, writers, counts); err != nil {
+			return nil, err
+		}
+		if err := e.recoverTask(ctx, t, committed); err != nil {
+			return nil, err
+		}
+		e.launch(qi, t)
+		return t, nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := e.recoverTask(ctx, t, committed); err != nil {
-		return nil, err
+	for j := 0; j < nOut; j++ {
+		if err := e.startCopier(ctx, qi, plan, sink, second, int32(j), joiners, false); err != nil {
+			stopAll(qi)
+			return err
+		}
 	}
-	e.launch(qi, t)
-	return t, nil
+	return nil
 }
 
 // startCopier starts the task that appends to sink partition j what the writers routed to it:

@@ -300,6 +300,7 @@ func (p *queryPlan) layoutSignature(sink *source) string {
 		flag("streamJoinRepartitionable", p.streamJoinRepartitionable(sink))
 		flag("streamJoinAggTwoStage", p.streamJoinAggTwoStage())
 		flag("joinBroadcastRepartitionable", p.joinBroadcastRepartitionable(sink))
+		flag("insertStreamJoinRepartitionable", p.insertStreamJoinRepartitionable())
 		flag("streamTableRoutable", p.streamTableRoutable())
 		for i := range p.sources {
 			flag(fmt.Sprintf("broadcast%d", i), p.broadcastSources()[i])
