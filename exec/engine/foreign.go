@@ -168,6 +168,33 @@ func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, b
 	return offs, true, nil
 }
 
+// handPositionsToOwner gives t's current positions to the live owner of its target partition
+// for its next commit, and reports whether there was one. Input that produced no rows (a
+// filter) moves t's positions without an append; without this, a restart would read it again.
+func (e *Engine) handPositionsToOwner(t *task) bool {
+	owner := e.owners.owner(t.outTopic, t.only)
+	if owner == nil {
+		return false
+	}
+	owner.mu.Lock()
+	defer owner.mu.Unlock()
+	if owner.closed || owner.failure() != nil {
+		return false
+	}
+	for k, v := range t.positions() {
+		key := insertOffsetKey(t.id, k)
+		if old, ok := owner.foreign[key]; ok && old == v {
+			continue
+		}
+		if owner.foreign == nil {
+			owner.foreign = map[string]int64{}
+		}
+		owner.foreign[key] = v
+		owner.dirty = true
+	}
+	return true
+}
+
 // insertOffsetKey names an INSERT INTO task's commit position in its owner's commits.
 func insertOffsetKey(queryID, position string) string {
 	return "ins:" + queryID + "/" + position

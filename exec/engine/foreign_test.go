@@ -508,3 +508,43 @@ func TestStreamJoinInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestFilteredInsertIntoPositionsReachOwner: input an INSERT INTO task filters out entirely
+// appends nothing, yet the task's positions still reach its owner's next commit, so a restart
+// does not read that input again.
+func TestFilteredInsertIntoPositionsReachOwner(t *testing.T) {
+	e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM src (id INT KEY, v INT) WITH (kafka_topic='src', value_format='JSON', partitions=2);",
+		"CREATE STREAM other (id INT KEY, v INT) WITH (kafka_topic='other', value_format='JSON', partitions=2);",
+		"CREATE STREAM big AS SELECT id, v FROM src;",
+		"INSERT INTO big SELECT id, v FROM other WHERE v < 0;")
+	var sb strings.Builder
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO other (id, v) VALUES (%d, %d);\n", i, i)
+	}
+	execAll(t, e, s, sb.String())
+	ctx := context.Background()
+	tk, owner := queryTasks(e, e.cat.order[1])[0], queryTasks(e, e.cat.order[0])[0]
+	processSome(t, ctx, lg, tk, 100)
+	if tk.inputs[0].offset == 0 {
+		t.Fatal("the task read nothing")
+	}
+	if err := tk.commit(); err != nil {
+		t.Fatal(err)
+	}
+	owner.mu.Lock()
+	err := owner.commit()
+	owner.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs, err := owner.store.Offsets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := offs[insertOffsetKey(tk.id, tk.inputs[0].id())]; got != tk.inputs[0].offset {
+		t.Errorf("the owner committed position %d, want %d", got, tk.inputs[0].offset)
+	}
+}

@@ -592,8 +592,9 @@ func (t *task) commitMode(async bool) error {
 	if !t.dirty {
 		return nil
 	}
-	if t.positionsInOwner && !t.untracked {
-		// Its owners commit its positions (see positionsInOwner).
+	if t.positionsInOwner && !t.untracked && t.e.handPositionsToOwner(t) {
+		// Its owner commits its positions (see positionsInOwner), also those that moved
+		// past input that gave no rows.
 		t.dirty = false
 		t.lastCommit = time.Now()
 		return nil
