@@ -10,6 +10,8 @@
 //
 //	csas    1,000,000 JSON records {"ID","AMOUNT","NAME"}; CSAS filter + projection
 //	rekey   the same records re-keyed by NAME (PARTITION BY), all written to the sink
+//	insert  the same records INSERTed INTO a CSAS stream from a stream with one more
+//	        partition: writers and copiers appending through the sink's owning tasks
 //	window  1,000,000 records over 100,000 keys; CTAS COUNT/SUM, WINDOW TUMBLING (SIZE 1 MINUTE)
 //	join    stream-table join: 100,000 users table, 1,000,000 orders enriched with the user name
 //	join-repart  the same join on a non-key column of the orders (a repartition stage first)
