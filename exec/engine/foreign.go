@@ -67,18 +67,15 @@ func (e *Engine) appendForeign(ctx context.Context, topic string, recs []storage
 	return offs, err
 }
 
-// appendForeignFrom is appendForeign for an INSERT INTO task (from, or nil). A task that runs
-// over one partition appends all its rows through one owner, whose commit then also records
-// the task's input offsets: the rows and the offsets that produced them become durable
-// together, so a crash before the task's own commit repeats nothing (insertOffsetsFromOwner).
-// A task over every partition may append through several owners, which cannot commit as one:
-// it stays at-least-once.
-//
-// tracked reports that a live owner took every record together with from's positions. For a
-// task whose positions live in its owner (positionsInOwner) the owner then commits at its own
-// pace instead of at once: the rows and the positions that produced them become durable
-// together whenever it does, and the task commits nothing itself meanwhile, so nothing can
-// get ahead of them. Everything else waits for the owner's commit.
+// appendForeignFrom is appendForeign for an INSERT INTO task (from, or nil). A stateless task
+// that owns one target partition (positionsInOwner) appends all its rows through that
+// partition's owner, whose commit then also records the task's positions: the rows and the
+// positions that produced them become durable together, whenever the owner next commits, and
+// the task commits nothing itself meanwhile, so nothing of it gets ahead of them
+// (insertOffsetsFromOwner reads them back). tracked reports that a live owner took every
+// record so. Any other task (one over every partition, which may append through several
+// owners that cannot commit as one, or one with state the owner cannot commit) waits for the
+// owners' commits and commits its own positions after: at-least-once.
 func (e *Engine) appendForeignFrom(ctx context.Context, topic string, recs []storage.Record, from *task) (offs []int64, tracked bool, err error) {
 	info, err := e.log.DescribeTopic(ctx, topic)
 	if err != nil || len(info.Partitions) == 0 {
@@ -101,13 +98,13 @@ func (e *Engine) appendForeignFrom(ctx context.Context, topic string, recs []sto
 		groups[owner] = append(groups[owner], i)
 	}
 	var fromOffs map[string]int64
-	if from != nil && from.only >= 0 && len(groups) == 1 {
+	if from != nil && from.positionsInOwner && len(groups) == 1 {
 		fromOffs = make(map[string]int64, len(from.inputs))
 		for k, v := range from.positions() {
 			fromOffs[insertOffsetKey(from.id, k)] = v
 		}
 	}
-	deferCommit := from != nil && from.positionsInOwner && fromOffs != nil
+	deferCommit := fromOffs != nil
 	offs = make([]int64, len(recs))
 	tracked = fromOffs != nil
 	for owner, idx := range groups {

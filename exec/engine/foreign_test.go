@@ -548,3 +548,77 @@ func TestFilteredInsertIntoPositionsReachOwner(t *testing.T) {
 		t.Errorf("the owner committed position %d, want %d", got, tk.inputs[0].offset)
 	}
 }
+
+// TestLegacyJoinInsertIntoPartitionTasksLoseNothing: an INSERT INTO query of a co-partitioned
+// join that an earlier release started as one task per partition keeps that layout (its state
+// is in those tasks' stores), but no longer lets the target's owner commit its positions: the
+// owner cannot commit the task's join state with them, and after a crash the task resumed past
+// table rows it had never stored. It is at-least-once instead: every joined row survives.
+func TestLegacyJoinInsertIntoPartitionTasksLoseNothing(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE TABLE names (id INT PRIMARY KEY, name STRING) WITH (kafka_topic='names', value_format='JSON', partitions=3);",
+		"CREATE STREAM src (id INT KEY, name STRING) WITH (kafka_topic='src', value_format='JSON', partitions=3);",
+		"CREATE STREAM other (id INT KEY, x INT) WITH (kafka_topic='other', value_format='JSON', partitions=3);",
+		"CREATE STREAM named AS SELECT id, name FROM src;")
+	// What an earlier release left: partition task 0's store with a committed source offset.
+	legacy, err := e.states.Open("INSERTQUERY_1-p0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := legacy.Commit(map[string]int64{"in:other/0": 0}); err != nil {
+		t.Fatal(err)
+	}
+	legacy.Close()
+	execAll(t, e, s, "INSERT INTO named SELECT o.id AS id, n.name AS name FROM other o JOIN names n ON o.id = n.id;")
+	ins := queryTasks(e, "INSERTQUERY_1")
+	if got := describeTasks(ins); len(got) != 3 || got[0] != "p0:other/0,names/0" || ins[0].positionsInOwner {
+		t.Fatalf("INSERT INTO runs as %v (positions in owner: %v); want the earlier release's partition tasks, keeping their own positions", got, len(ins) > 0 && ins[0].positionsInOwner)
+	}
+	var sb strings.Builder
+	for i := 0; i < 9; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO names (ROWTIME, id, name) VALUES (%d, %d, 'n%d');\n", i, i, i)
+		fmt.Fprintf(&sb, "INSERT INTO other (ROWTIME, id, x) VALUES (%d, %d, %d);\n", 100+i, i, i)
+	}
+	execAll(t, e, s, sb.String())
+	ctx := context.Background()
+	for _, tk := range ins {
+		for k := len(tk.inputs) - 1; k >= 0; k-- { // names first, then others
+			in := tk.inputs[k]
+			recs, err := lg.Read(ctx, in.topic, in.partition, in.offset, 100, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tk.process(in, recs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tk.flushOutput(ctx); err != nil { // appended through the owner; never committed itself
+			t.Fatal(err)
+		}
+	}
+	crash()
+
+	e, _, _ = openBadgerEngine(t, dir, true)
+	sb.Reset()
+	for i := 0; i < 9; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO other (ROWTIME, id, x) VALUES (%d, %d, %d);\n", 200+i, i, 200+i)
+	}
+	execAll(t, e, s, sb.String())
+	quiesce(t, e)
+	recs, err := e.ReadLogical(ctx, "NAMED")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, r := range recs {
+		counts[fmt.Sprintf("%v %v", r.Key, r.Value)]++
+	}
+	for i := 0; i < 9; i++ {
+		if n := counts[fmt.Sprintf("%d map[NAME:n%d]", i, i)]; n < 2 {
+			t.Errorf("NAMED holds id %d %d times, want at least 2 (one per order)", i, n)
+		}
+	}
+}

@@ -143,10 +143,12 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 	if err != nil {
 		return nil, err
 	}
-	if !exclusive && only >= 0 {
+	if !exclusive && only >= 0 && plan.join == nil && plan.agg == nil {
+		// A stateless INSERT INTO task: its owner keeps its positions. (A join's partition
+		// tasks, as an earlier release started them, keep state the owner cannot commit, so
+		// they keep their positions with it: at-least-once, but nothing lost.)
 		e.insertOffsetsFromOwner(t, committed)
-		// A stateless INSERT INTO task: its owner keeps its positions.
-		t.positionsInOwner = plan.join == nil && plan.agg == nil
+		t.positionsInOwner = true
 	}
 	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
 	if err != nil {
