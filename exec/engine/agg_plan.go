@@ -36,6 +36,22 @@ func (a *aggPlan) width() int { return len(a.groups) + len(a.calls) }
 func (e *Engine) planAggregate(p *queryPlan, in *eval.Scope, names []string, props map[string]string) error {
 	q := p.q
 	a := &aggPlan{window: q.Window}
+	// A windowed aggregation of a join has no window bounds to select, as in ksqlDB (its
+	// joined schema has no WINDOWSTART column to resolve them against); a bound qualified with
+	// a windowed source is that source's column and is checked with the join.
+	if q.Window != nil && p.join != nil {
+		for _, it := range q.Select {
+			var bad *ast.ColumnRef
+			walkExpr(it.Expr, func(x ast.Expr) {
+				if c, ok := x.(*ast.ColumnRef); ok && bad == nil && c.Qualifier == "" && (c.Name == eval.WindowStart || c.Name == eval.WindowEnd) {
+					bad = c
+				}
+			})
+			if bad != nil {
+				return errAtf(bad, "SELECT column '%s' cannot be resolved.", bad.Name)
+			}
+		}
+	}
 	// Without a window, window bounds in the projection are just reserved names.
 	if q.Window == nil && !p.windowedSource {
 		for _, it := range q.Select {
