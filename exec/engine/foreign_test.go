@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/sluicedb/sluice/state"
 	"github.com/sluicedb/sluice/storage"
+	"github.com/sluicedb/sluice/storage/embedded"
 	"sort"
 	"strings"
 	"testing"
@@ -146,12 +147,7 @@ func TestRepartitionedInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 	processHalfCommitted(t, ctx, lg, ins, 3, 15)
 	for i, owner := range queryTasks(e, e.cat.order[0]) {
 		if i%2 == 0 {
-			owner.mu.Lock()
-			err := owner.commit()
-			owner.mu.Unlock()
-			if err != nil {
-				t.Fatal(err)
-			}
+			commitLocked(t, owner)
 		}
 	}
 	for _, tk := range ins {
@@ -333,16 +329,7 @@ func TestCoPartitionedJoinInsertIntoKeepsStateAfterCrash(t *testing.T) {
 	for _, tk := range ins {
 		if tk.repart != nil {
 			// A writer: the names first, so that the orders join; then it commits.
-			for k := len(tk.inputs) - 1; k >= 0; k-- {
-				in := tk.inputs[k]
-				recs, err := lg.Read(ctx, in.topic, in.partition, in.offset, 100, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := tk.process(in, recs); err != nil {
-					t.Fatal(err)
-				}
-			}
+			processTablesFirst(t, ctx, lg, tk)
 			if err := tk.commit(); err != nil {
 				t.Fatal(err)
 			}
@@ -426,12 +413,7 @@ func TestInsertIntoPositionsCommitWithOwner(t *testing.T) {
 	if v, ok := committedAt(tk.store); ok {
 		t.Errorf("the task committed its own position %d while its owner had not committed its rows", v)
 	}
-	owner.mu.Lock()
-	err := owner.commit()
-	owner.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	commitLocked(t, owner)
 	if v, ok := committedAt(owner.store); !ok || v != tk.inputs[0].offset {
 		t.Errorf("after the owner's commit: position %d (%v), want %d", v, ok, tk.inputs[0].offset)
 	}
@@ -467,12 +449,7 @@ func TestStreamJoinInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 	processHalfCommitted(t, ctx, lg, ins, 4, 20)
 	for i, owner := range queryTasks(e, e.cat.order[0]) {
 		if i%2 == 1 {
-			owner.mu.Lock()
-			err := owner.commit()
-			owner.mu.Unlock()
-			if err != nil {
-				t.Fatal(err)
-			}
+			commitLocked(t, owner)
 		}
 	}
 	for _, tk := range ins {
@@ -534,12 +511,7 @@ func TestFilteredInsertIntoPositionsReachOwner(t *testing.T) {
 	if err := tk.commit(); err != nil {
 		t.Fatal(err)
 	}
-	owner.mu.Lock()
-	err := owner.commit()
-	owner.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	commitLocked(t, owner)
 	offs, err := owner.store.Offsets()
 	if err != nil {
 		t.Fatal(err)
@@ -585,16 +557,7 @@ func TestLegacyJoinInsertIntoPartitionTasksLoseNothing(t *testing.T) {
 	execAll(t, e, s, sb.String())
 	ctx := context.Background()
 	for _, tk := range ins {
-		for k := len(tk.inputs) - 1; k >= 0; k-- { // names first, then others
-			in := tk.inputs[k]
-			recs, err := lg.Read(ctx, in.topic, in.partition, in.offset, 100, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tk.process(in, recs); err != nil {
-				t.Fatal(err)
-			}
-		}
+		processTablesFirst(t, ctx, lg, tk)          // names first, then others
 		if err := tk.flushOutput(ctx); err != nil { // appended through the owner; never committed itself
 			t.Fatal(err)
 		}
@@ -620,5 +583,33 @@ func TestLegacyJoinInsertIntoPartitionTasksLoseNothing(t *testing.T) {
 		if n := counts[fmt.Sprintf("%d map[NAME:n%d]", i, i)]; n < 2 {
 			t.Errorf("NAMED holds id %d %d times, want at least 2 (one per order)", i, n)
 		}
+	}
+}
+
+// processTablesFirst processes what each of tk's inputs holds (up to 100 records), last input
+// first: a join task's tables come after its stream, and reading them first lets the stream's
+// records join, as the timestamp order of the run loop would.
+func processTablesFirst(t *testing.T, ctx context.Context, lg *embedded.Log, tk *task) {
+	t.Helper()
+	for k := len(tk.inputs) - 1; k >= 0; k-- {
+		in := tk.inputs[k]
+		recs, err := lg.Read(ctx, in.topic, in.partition, in.offset, 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tk.process(in, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// commitLocked commits tk under its lock, as its run loop would.
+func commitLocked(t *testing.T, tk *task) {
+	t.Helper()
+	tk.mu.Lock()
+	err := tk.commit()
+	tk.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

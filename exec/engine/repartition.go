@@ -77,16 +77,8 @@ func (p *queryPlan) joinRepartitionable(sink *source) bool {
 // the result carries) keyed by the table's primary key and joined on an expression of the
 // stream alone.
 func (p *queryPlan) streamTableRoutable() bool {
-	if p.join == nil || p.partition != nil || len(p.sources) < 2 {
+	if p.partition != nil || !p.streamTableJoin() {
 		return false
-	}
-	if stream := p.sources[0].src; stream.Kind != ast.Stream || stream.windowed() {
-		return false
-	}
-	for _, st := range p.join.steps {
-		if st.kind != joinST || st.right.src.windowed() {
-			return false
-		}
 	}
 	last := p.join.lastStep()
 	table := last.right.src

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/sluicedb/sluice/sql/ast"
-	"github.com/sluicedb/sluice/sql/types"
 	"github.com/sluicedb/sluice/storage"
 )
 
@@ -201,46 +200,35 @@ func (p *queryPlan) insertStreamJoinRepartitionable() bool {
 
 // startStreamJoinInsert starts the side writers, the join writers, then the copiers.
 func (e *Engine) startStreamJoinInsert(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
-	counts, err := e.sidePartitions(ctx, plan)
+	second, joiners, err := e.startStreamJoinWriters(ctx, qi, plan, sink, e.startStreamJoinRekeyWriter)
 	if err != nil {
 		return err
 	}
-	nOut := sink.Partitions
-	first, second := e.repartitionTopic(qi.ID), e.groupRepartitionTopic(qi.ID)
-	if err := e.createRepartTopic(ctx, first, sum(counts)*nOut); err != nil {
-		return err
-	}
-	if err := e.createRepartTopic(ctx, second, nOut*nOut); err != nil {
-		return err
-	}
-	writers, err := e.startSideWriters(ctx, qi, plan, sink, first, counts, nOut, groupKeyCodec{typs: []*types.Type{plan.join.steps[0].keyType}})
-	if err != nil {
-		return err
-	}
-	joiners, err := startWriters(qi, nOut, func(j int32) (*task, error) {
-		t, committed, err := e.newRekeyWriter(qi, plan, sink, second, j, nOut, fmt.Sprintf("%s-j%d", qi.ID, j))
-		if err != nil {
-			return nil, err
-		}
-		if err := e.streamJoinInputs(ctx, t, committed, first, j, writers, counts); err != nil {
-			return nil, err
-		}
-		if err := e.recoverTask(ctx, t, committed); err != nil {
-			return nil, err
-		}
-		e.launch(qi, t)
-		return t, nil
-	})
-	if err != nil {
-		return err
-	}
-	for j := 0; j < nOut; j++ {
+	for j := 0; j < sink.Partitions; j++ {
 		if err := e.startCopier(ctx, qi, plan, sink, second, int32(j), joiners, false); err != nil {
 			stopAll(qi)
 			return err
 		}
 	}
 	return nil
+}
+
+// startStreamJoinRekeyWriter starts join task j of a stream-stream INSERT INTO: it joins what
+// every side's writers routed to it and writes each result, encoded for the target, to the
+// second topic's partition of its target partition.
+func (e *Engine) startStreamJoinRekeyWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, first, second string, j int32, writers []*repartWriter, counts []int) (*task, error) {
+	t, committed, err := e.newRekeyWriter(qi, plan, sink, second, j, sink.Partitions, fmt.Sprintf("%s-j%d", qi.ID, j))
+	if err != nil {
+		return nil, err
+	}
+	if err := e.streamJoinInputs(ctx, t, committed, first, j, writers, counts); err != nil {
+		return nil, err
+	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return nil, err
+	}
+	e.launch(qi, t)
+	return t, nil
 }
 
 // startCopier starts the task that appends to sink partition j what the writers routed to it:

@@ -188,29 +188,40 @@ func (c groupKeyCodec) Decode([]byte, []any) error {
 // startStreamJoinAggTwoStage starts the side writers, the join tasks, then the aggregation
 // tasks.
 func (e *Engine) startStreamJoinAggTwoStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source) error {
-	counts, err := e.sidePartitions(ctx, plan)
-	if err != nil {
-		return err
-	}
-	nOut := sink.Partitions
-	first, second := e.repartitionTopic(qi.ID), e.groupRepartitionTopic(qi.ID)
-	if err := e.createRepartTopic(ctx, first, sum(counts)*nOut); err != nil {
-		return err
-	}
-	if err := e.createRepartTopic(ctx, second, nOut*nOut); err != nil {
-		return err
-	}
-	writers, err := e.startSideWriters(ctx, qi, plan, sink, first, counts, nOut, groupKeyCodec{typs: []*types.Type{plan.join.steps[0].keyType}})
-	if err != nil {
-		return err
-	}
-	joiners, err := startWriters(qi, nOut, func(j int32) (*task, error) {
-		return e.startStreamJoinStage(ctx, qi, plan, sink, first, second, j, writers, counts)
-	})
+	second, joiners, err := e.startStreamJoinWriters(ctx, qi, plan, sink, e.startStreamJoinStage)
 	if err != nil {
 		return err
 	}
 	return e.startAggStage(ctx, qi, plan, sink, second, joiners)
+}
+
+// startStreamJoinWriters starts the two stages of a stream-stream join whose results go on
+// through a second repartition topic: side writers routing every stream by the join key (in
+// the aggregate-state encoding) to the query's first topic, then one join task per sink
+// partition, started by startJoiner, writing to the second topic. It returns the second topic
+// and the join tasks' writers.
+func (e *Engine) startStreamJoinWriters(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source,
+	startJoiner func(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, first, second string, j int32, writers []*repartWriter, counts []int) (*task, error)) (string, []*repartWriter, error) {
+	counts, err := e.sidePartitions(ctx, plan)
+	if err != nil {
+		return "", nil, err
+	}
+	nOut := sink.Partitions
+	first, second := e.repartitionTopic(qi.ID), e.groupRepartitionTopic(qi.ID)
+	if err := e.createRepartTopic(ctx, first, sum(counts)*nOut); err != nil {
+		return "", nil, err
+	}
+	if err := e.createRepartTopic(ctx, second, nOut*nOut); err != nil {
+		return "", nil, err
+	}
+	writers, err := e.startSideWriters(ctx, qi, plan, sink, first, counts, nOut, groupKeyCodec{typs: []*types.Type{plan.join.steps[0].keyType}})
+	if err != nil {
+		return "", nil, err
+	}
+	joiners, err := startWriters(qi, nOut, func(j int32) (*task, error) {
+		return startJoiner(ctx, qi, plan, sink, first, second, j, writers, counts)
+	})
+	return second, joiners, err
 }
 
 // startStreamJoinStage starts join task j of a stream-stream join aggregation: it joins what
