@@ -35,6 +35,10 @@ type aggEntry struct {
 	// superseded: another entry replaced this one in the cache under the same key; flush
 	// skips it (the newer entry is written instead).
 	superseded bool
+	// pending: the newest committed value is only in chunk (deferred writes), not in the
+	// aggregate table, so the entry must stay cached.
+	pending bool
+	chunk   uint64
 
 	groupInline [2]any
 	accsInline  [3]functions.Accumulator
@@ -86,6 +90,8 @@ type aggNode struct {
 	fresh           bool
 	// shards is the number of partition tasks the query runs as: they share the cache bound.
 	shards int
+	// deferred is set when commits write entries as chunks (agg_deferred.go).
+	deferred *deferredWrites
 }
 
 // maxAggCacheEntries bounds the in-memory cache of aggregate entries. Past it, flush drops
@@ -598,6 +604,10 @@ func (n *aggNode) flush() {
 // called more than once per commit, and makes the same calls each time: the encodings are
 // appended to encArena, which lives until committed.
 func (n *aggNode) writeDirty(put func(table string, key, value []byte, deleted bool)) {
+	if n.deferred != nil {
+		n.writeDeferred(put)
+		return
+	}
 	n.encArena = n.encArena[:0]
 	for _, e := range n.dirtyList {
 		if !e.dirty || e.superseded {
@@ -615,6 +625,10 @@ func (n *aggNode) writeDirty(put func(table string, key, value []byte, deleted b
 
 // committed marks the entries writeDirty passed as written, after their commit.
 func (n *aggNode) committed() {
+	if n.deferred != nil {
+		n.committedDeferred()
+		return
+	}
 	for i, e := range n.dirtyList {
 		n.dirtyList[i] = nil
 		if !e.dirty {
@@ -662,7 +676,7 @@ func (n *aggNode) evict() {
 			if len(n.cache) <= target {
 				return
 			}
-			if !e.dirty && e.end <= n.pl.streamTime {
+			if !e.dirty && !e.pending && e.end <= n.pl.streamTime {
 				n.noteEvicted(e)
 				delete(n.cache, k)
 			}
@@ -672,7 +686,7 @@ func (n *aggNode) evict() {
 		if len(n.cache) <= target {
 			return
 		}
-		if !e.dirty {
+		if !e.dirty && !e.pending {
 			n.noteEvicted(e)
 			delete(n.cache, k)
 		}

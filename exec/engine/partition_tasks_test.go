@@ -240,7 +240,7 @@ func TestKeyGroupedAggregationRunsOneTaskPerPartition(t *testing.T) {
 			t.Errorf("partition %d: cache limit %d, want %d", tk.only, got, maxAggCacheEntries/4)
 		}
 		n := 0
-		err := tk.store.ReadCommitted().Scan(aggTable, nil, nil, func(k, v []byte) bool {
+		err := tk.readCommitted().Scan(aggTable, nil, nil, func(k, v []byte) bool {
 			n++
 			var id int64
 			fmt.Sscanf(string(k), "[%d]", &id)
@@ -374,7 +374,7 @@ func TestRepartitionedAggregation(t *testing.T) {
 		}
 		kb, _ := kc.Encode([]any{region})
 		tk := queryTasks(e, "CTAS_R_0")[2+storage.PartitionFor(kb, 3)]
-		if _, ok, _ := tk.store.ReadCommitted().Get(aggTable, encodeGroupKey([]any{region}, []*types.Type{types.StringType})); !ok {
+		if _, ok, _ := tk.readCommitted().Get(aggTable, encodeGroupKey([]any{region}, []*types.Type{types.StringType})); !ok {
 			t.Fatalf("region %s is not in the store of partition %d", region, tk.only)
 		}
 	}

@@ -275,7 +275,9 @@ func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryP
 			return err
 		}
 	}
-	t.ownCache()
+	if err := t.ownCache(); err != nil {
+		return err
+	}
 	var entry = pl.entry[0]
 	if changes != nil {
 		entry = changes.entry(pl.entry[0])

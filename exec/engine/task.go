@@ -158,7 +158,9 @@ func (e *Engine) startPartitionTask(ctx context.Context, qi *queryInfo, plan *qu
 	if pl.agg != nil && only >= 0 {
 		pl.agg.shards = sink.Partitions
 	}
-	t.ownCache()
+	if err := t.ownCache(); err != nil {
+		return nil, err
+	}
 	broadcast := plan.broadcastSources()
 	for i, bs := range plan.sources {
 		part := only
@@ -311,14 +313,26 @@ func (e *Engine) recoverTask(ctx context.Context, t *task, committed map[string]
 
 // ownCache turns off the store's cache of committed values when the task's pipeline caches
 // everything it reads itself: a stream aggregation reads only its aggregate entries, which
-// aggNode caches.
-func (t *task) ownCache() {
+// aggNode caches. It also turns on deferred aggregate writes (agg_deferred.go) where the
+// store takes writes straight into its commits, and loads the chunks a last run left.
+func (t *task) ownCache() error {
+	if an := t.pl.agg; an != nil && (an.a.window == nil || an.a.window.Type != ast.Session) {
+		if _, direct := t.store.(interface {
+			CommitWith(map[string]int64, func(func(table string, key, value []byte, deleted bool))) error
+		}); direct {
+			an.deferred = &deferredWrites{}
+			if err := an.loadChunks(); err != nil {
+				return err
+			}
+		}
+	}
 	if t.pl.agg == nil || t.plan.tableSource || t.plan.join != nil {
-		return
+		return nil
 	}
 	if c, ok := t.store.(interface{ SetCacheBytes(int) }); ok {
 		c.SetCacheBytes(0)
 	}
+	return nil
 }
 
 // launch registers a started task with its query and, in server mode, starts its run loop.

@@ -185,13 +185,22 @@ func (t *task) readsSources() bool {
 // partitions, or every partition's store.
 func tableReader(tasks []*task) state.Reader {
 	if len(tasks) == 1 {
-		return tasks[0].store.ReadCommitted()
+		return tasks[0].readCommitted()
 	}
 	pr := &partitionedReader{}
 	for _, t := range tasks {
-		pr.rs = append(pr.rs, t.store.ReadCommitted())
+		pr.rs = append(pr.rs, t.readCommitted())
 	}
 	return pr
+}
+
+// readCommitted reads the task's committed state, an aggregation's pending chunks included.
+func (t *task) readCommitted() state.Reader {
+	r := t.store.ReadCommitted()
+	if t.pl != nil && t.pl.agg != nil {
+		return t.pl.agg.readerOver(r)
+	}
+	return r
 }
 
 // partitionedReader reads the stores of a table's partitions (index = partition) as one.

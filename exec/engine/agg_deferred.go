@@ -1,0 +1,438 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/sluicedb/sluice/state"
+)
+
+// Deferred aggregate writes.
+//
+// A high-cardinality aggregation updates most of its entries only a few times, far apart (a
+// window of one key sees its records 100,000 records apart when 100,000 keys interleave), so
+// no commit interval coalesces the updates and every update costs a Badger entry: about half
+// the CPU of a windowed aggregation went to Badger's memtable, write-ahead log and flushes.
+//
+// With deferred writes a commit writes its dirty entries as a few large values in the "aggw"
+// table (chunks of back-to-back key/value records, keyed by a sequence number) instead of one
+// Badger entry each. An entry whose newest value is only in a chunk is pending: it stays in the
+// cache (evict skips it), so the task never needs to read it back. Pending entries are queued
+// in the order they were last written; once more than pendingLimit are pending, each commit
+// writes the oldest ones to the aggregate table itself (write-out) and deletes the chunks no
+// pending entry needs any more, all in the same atomic commit as the offsets. An entry that is
+// updated again before its turn moves to the back of the queue, so a window is written to the
+// table once, when it has gone quiet, instead of once per commit that touched it.
+//
+// On restart, loadChunks reads the chunks back into the cache as pending entries. Pull queries
+// read the table through aggOverlay, which indexes the chunks of their snapshot.
+//
+// Session windows keep the direct path: merging sessions deletes entries and scans the store by
+// group, which would have to read through the chunks too.
+
+const (
+	aggChunkTable = "aggw"
+	// maxChunkBytes keeps a chunk well below Badger's value threshold (values above it go to
+	// the value log, which state never garbage-collects), also with the small memtables of
+	// tests.
+	maxChunkBytes = 64 << 10
+	// maxWriteOut bounds the entries one commit writes out, so that with the dirty entries
+	// (maxPendingWrites) it stays one Badger transaction.
+	maxWriteOut = 12_000
+)
+
+// maxLiveChunks bounds the chunk log (at most 16 MiB), so that recovery and the pull queries'
+// index stay small (a variable for tests).
+var maxLiveChunks uint64 = 256
+
+// pendingShare is the share of the cache bound that pending entries may take before write-out
+// starts (a variable for tests).
+var pendingShare = 0.5
+
+// pendingItem queues an entry by the chunk of its newest value; items whose entry has moved on
+// (written again, written out, superseded) are skipped when they reach the front.
+type pendingItem struct {
+	e     *aggEntry
+	chunk uint64
+}
+
+// deferredWrites is an aggregation's chunk log and pending queue.
+type deferredWrites struct {
+	loaded     bool
+	firstChunk uint64 // the oldest chunk still in the store
+	nextChunk  uint64 // the sequence number of the next chunk written
+	pending    int    // entries whose newest value is only in a chunk
+	queue      []pendingItem
+	qhead      int
+
+	// The plan of the commit in progress, made by writeDirty and carried out by committed.
+	chunkOf   []uint64 // per dirtyList index: the chunk of the entry's new value, or noChunk
+	writeOuts []*aggEntry
+	newFirst  uint64
+	newNext   uint64
+
+	overlay aggOverlay
+}
+
+// noChunk marks a dirty entry that writeDeferred did not put in a chunk.
+const noChunk = ^uint64(0)
+
+func chunkKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// pendingLimit is the number of pending entries past which commits write entries out.
+func (n *aggNode) pendingLimit() int { return max(int(float64(n.cacheLimit())*pendingShare), 100) }
+
+// loadChunks reads the chunks left by the last run into the cache as pending entries.
+func (n *aggNode) loadChunks() error {
+	d := n.deferred
+	if d.loaded {
+		return nil
+	}
+	var decodeErr error
+	first := true
+	err := n.st.Scan(aggChunkTable, nil, nil, func(k, v []byte) bool {
+		if len(k) != 8 {
+			decodeErr = fmt.Errorf("corrupt aggregate chunk key %x", k)
+			return false
+		}
+		seq := binary.BigEndian.Uint64(k)
+		if first {
+			first, d.firstChunk = false, seq
+		}
+		d.nextChunk = seq + 1
+		decodeErr = eachChunkRecord(v, func(key, val []byte) error {
+			key = bytes.Clone(key)
+			e, err := n.decodeEntry(key, val)
+			if err != nil {
+				return err
+			}
+			e.seen, e.pending, e.chunk = true, true, seq
+			if old, ok := n.cache[string(key)]; ok {
+				old.superseded = true
+			} else {
+				d.pending++
+			}
+			n.cache[string(key)] = e
+			d.queue = append(d.queue, pendingItem{e: e, chunk: seq})
+			return nil
+		})
+		return decodeErr == nil
+	})
+	if err == nil {
+		err = decodeErr
+	}
+	if err != nil {
+		return fmt.Errorf("aggregate state: %w", err)
+	}
+	d.loaded = true
+	return nil
+}
+
+// eachChunkRecord calls fn for each key/value record of a chunk.
+func eachChunkRecord(chunk []byte, fn func(key, val []byte) error) error {
+	for len(chunk) > 0 {
+		kl, n := binary.Uvarint(chunk)
+		if n <= 0 || uint64(len(chunk)-n) < kl {
+			return fmt.Errorf("corrupt aggregate chunk")
+		}
+		key := chunk[n : n+int(kl)]
+		chunk = chunk[n+int(kl):]
+		vl, n := binary.Uvarint(chunk)
+		if n <= 0 || uint64(len(chunk)-n) < vl {
+			return fmt.Errorf("corrupt aggregate chunk")
+		}
+		val := chunk[n : n+int(vl)]
+		chunk = chunk[n+int(vl):]
+		if err := fn(key, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeDeferred is writeDirty for deferred writes: the dirty entries go into new chunks, the
+// oldest pending entries past pendingLimit are written out, and chunks nobody needs are
+// deleted. Like writeDirty it changes nothing that a second call would see differently; the
+// plan is carried out by committedDeferred.
+func (n *aggNode) writeDeferred(put func(table string, key, value []byte, deleted bool)) {
+	d := n.deferred
+	n.encArena = n.encArena[:0]
+	d.chunkOf = slices.Grow(d.chunkOf[:0], len(n.dirtyList))[:len(n.dirtyList)]
+	d.writeOuts = d.writeOuts[:0]
+	seq := d.nextChunk
+	chunkStart := 0
+	joining := 0
+	flushChunk := func() {
+		if len(n.encArena) > chunkStart {
+			put(aggChunkTable, chunkKey(seq), n.encArena[chunkStart:len(n.encArena):len(n.encArena)], false)
+			seq++
+			chunkStart = len(n.encArena)
+		}
+	}
+	for i, e := range n.dirtyList {
+		d.chunkOf[i] = noChunk
+		if !e.dirty || e.superseded {
+			continue
+		}
+		if e.deleted {
+			// Not reached today (only session merges delete); written straight through.
+			put(aggTable, e.stateKey, nil, true)
+			continue
+		}
+		n.encArena = binary.AppendUvarint(n.encArena, uint64(len(e.stateKey)))
+		n.encArena = append(n.encArena, e.stateKey...)
+		// The value's length goes before it; encode after a gap of the largest varint and
+		// move it down, rather than encoding twice.
+		lenAt := len(n.encArena)
+		n.encArena = append(n.encArena, 0, 0, 0, 0, 0)
+		n.encArena = n.encodeEntryTo(n.encArena, e)
+		vl := len(n.encArena) - lenAt - 5
+		var lb [binary.MaxVarintLen64]byte
+		ln := binary.PutUvarint(lb[:], uint64(vl))
+		copy(n.encArena[lenAt:], lb[:ln])
+		copy(n.encArena[lenAt+ln:], n.encArena[lenAt+5:])
+		n.encArena = n.encArena[:lenAt+ln+vl]
+		d.chunkOf[i] = seq
+		if !e.pending {
+			joining++
+		}
+		if len(n.encArena)-chunkStart >= maxChunkBytes {
+			flushChunk()
+		}
+	}
+	flushChunk()
+	d.newNext = seq
+
+	// Write out the oldest pending entries that this commit does not write again: while more
+	// than pendingLimit are pending, and those whose chunk is more than maxLiveChunks old (an
+	// entry updated once and never again would otherwise keep every later chunk alive).
+	over := d.pending + joining - n.pendingLimit()
+	var tooOld uint64
+	if d.newNext > maxLiveChunks {
+		tooOld = d.newNext - maxLiveChunks
+	}
+	newFirst := d.nextChunk // no older entry pending: every chunk before this commit's can go
+	for i := d.qhead; i < len(d.queue); i++ {
+		it := d.queue[i]
+		e := it.e
+		if !e.pending || e.chunk != it.chunk || e.superseded || e.dirty {
+			continue
+		}
+		if (over <= 0 && it.chunk >= tooOld) || len(d.writeOuts) >= maxWriteOut {
+			newFirst = it.chunk
+			break
+		}
+		start := len(n.encArena)
+		n.encArena = n.encodeEntryTo(n.encArena, e)
+		put(aggTable, e.stateKey, n.encArena[start:len(n.encArena):len(n.encArena)], false)
+		d.writeOuts = append(d.writeOuts, e)
+		over--
+	}
+	for c := d.firstChunk; c < newFirst; c++ {
+		put(aggChunkTable, chunkKey(c), nil, true)
+	}
+	d.newFirst = max(newFirst, d.firstChunk)
+}
+
+// committedDeferred carries out the plan of the last writeDeferred, once its commit is made.
+func (n *aggNode) committedDeferred() {
+	d := n.deferred
+	for _, e := range d.writeOuts {
+		e.pending = false
+		d.pending--
+		n.noteWritten(e)
+	}
+	for i, e := range n.dirtyList {
+		n.dirtyList[i] = nil
+		if !e.dirty {
+			continue
+		}
+		e.dirty = false
+		if e.superseded {
+			continue
+		}
+		if e.deleted {
+			delete(n.cache, string(e.stateKey))
+			continue
+		}
+		if c := d.chunkOf[i]; c != noChunk {
+			if !e.pending {
+				d.pending++
+			}
+			e.pending, e.chunk = true, c
+			d.queue = append(d.queue, pendingItem{e: e, chunk: c})
+		}
+	}
+	n.dirtyList = n.dirtyList[:0]
+	d.firstChunk, d.nextChunk = d.newFirst, d.newNext
+	// Drop the queue's dead front, and compact it once half of it is dead.
+	for d.qhead < len(d.queue) {
+		it := d.queue[d.qhead]
+		if it.e.pending && it.e.chunk == it.chunk && !it.e.superseded {
+			break
+		}
+		d.queue[d.qhead] = pendingItem{}
+		d.qhead++
+	}
+	if d.qhead > len(d.queue)/2 && d.qhead > 1024 {
+		d.queue = append(d.queue[:0], d.queue[d.qhead:]...)
+		clear(d.queue[len(d.queue):cap(d.queue)])
+		d.qhead = 0
+	}
+	clear(d.writeOuts)
+	d.writeOuts = d.writeOuts[:0]
+	if cap(n.encArena) > 4<<20 {
+		n.encArena = nil
+	}
+	n.encArena = n.encArena[:0]
+	n.evict()
+}
+
+// aggOverlay indexes the chunks of an aggregation's store for pull queries, which read the
+// aggregate table through it (overlayReader). It is built on first use and extended with the
+// chunks written since; values whose chunk has been deleted were written out to the table, so
+// they are dropped.
+type aggOverlay struct {
+	mu    sync.Mutex
+	first uint64 // chunks [first, next) are indexed
+	next  uint64
+	built bool
+	vals  map[string]overlayVal
+}
+
+type overlayVal struct {
+	chunk uint64
+	val   []byte
+}
+
+// refresh brings the index up to the chunks in r's current snapshot.
+func (o *aggOverlay) refresh(r state.Reader) error {
+	first, found := uint64(0), false
+	if err := r.Scan(aggChunkTable, nil, nil, func(k, _ []byte) bool {
+		first, found = binary.BigEndian.Uint64(k), true
+		return false
+	}); err != nil {
+		return err
+	}
+	if !found {
+		o.vals, o.built = nil, false
+		return nil
+	}
+	if !o.built || first > o.next {
+		// Chunks were written and deleted since the last refresh: start again, as values
+		// written out from them may be newer than the index's.
+		o.vals, o.built, o.next = map[string]overlayVal{}, true, first
+	} else if first > o.first {
+		for k, v := range o.vals {
+			if v.chunk < first {
+				delete(o.vals, k)
+			}
+		}
+	}
+	o.first = first
+	var decodeErr error
+	err := r.Scan(aggChunkTable, chunkKey(o.next), nil, func(k, v []byte) bool {
+		seq := binary.BigEndian.Uint64(k)
+		decodeErr = eachChunkRecord(v, func(key, val []byte) error {
+			o.vals[string(key)] = overlayVal{chunk: seq, val: val}
+			return nil
+		})
+		o.next = seq + 1
+		return decodeErr == nil
+	})
+	if err == nil {
+		err = decodeErr
+	}
+	if err != nil {
+		o.built = false
+	}
+	return err
+}
+
+// overlayReader reads an aggregation's table through its pending chunks.
+type overlayReader struct {
+	r state.Reader
+	o *aggOverlay
+}
+
+func (n *aggNode) readerOver(r state.Reader) state.Reader {
+	if n.deferred == nil {
+		return r
+	}
+	return &overlayReader{r: r, o: &n.deferred.overlay}
+}
+
+func (or *overlayReader) Get(table string, key []byte) ([]byte, bool, error) {
+	if table != aggTable {
+		return or.r.Get(table, key)
+	}
+	or.o.mu.Lock()
+	err := or.o.refresh(or.r)
+	v, ok := or.o.vals[string(key)]
+	or.o.mu.Unlock()
+	if err != nil {
+		return nil, false, err
+	}
+	if ok {
+		return v.val, true, nil
+	}
+	return or.r.Get(table, key)
+}
+
+// Scan merges the pending values in [from, to) into the table's own scan, in key order.
+func (or *overlayReader) Scan(table string, from, to []byte, fn func(key, value []byte) bool) error {
+	if table != aggTable {
+		return or.r.Scan(table, from, to, fn)
+	}
+	type kv struct{ k, v []byte }
+	var over []kv
+	or.o.mu.Lock()
+	err := or.o.refresh(or.r)
+	for k, v := range or.o.vals {
+		kb := []byte(k)
+		if (from == nil || bytes.Compare(kb, from) >= 0) && (to == nil || bytes.Compare(kb, to) < 0) {
+			over = append(over, kv{kb, v.val})
+		}
+	}
+	or.o.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(over, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
+	i := 0
+	stopped := false
+	err = or.r.Scan(table, from, to, func(k, v []byte) bool {
+		for i < len(over) && bytes.Compare(over[i].k, k) < 0 {
+			if !fn(over[i].k, over[i].v) {
+				stopped = true
+				return false
+			}
+			i++
+		}
+		if i < len(over) && bytes.Equal(over[i].k, k) {
+			i++
+			if !fn(k, over[i-1].v) {
+				stopped = true
+				return false
+			}
+			return true
+		}
+		if !fn(k, v) {
+			stopped = true
+			return false
+		}
+		return true
+	})
+	if err != nil || stopped {
+		return err
+	}
+	for ; i < len(over); i++ {
+		if !fn(over[i].k, over[i].v) {
+			return nil
+		}
+	}
+	return nil
+}

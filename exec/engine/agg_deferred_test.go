@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicedb/sluice/sql/types"
+	"github.com/sluicedb/sluice/storage"
+)
+
+// TestDeferredAggregateWritesSurviveCrash runs a windowed and a plain aggregation with a tiny
+// pending bound, so that commits write chunks, write the oldest entries out to the aggregate
+// table and delete chunks, all while pull queries read through the chunks. It crashes with
+// chunks and written-out entries both in the store and checks that every result appears
+// exactly once and the pull queries give every group's exact totals.
+func TestDeferredAggregateWritesSurviveCrash(t *testing.T) {
+	defer func(c int, s float64) { maxAggCacheEntries, pendingShare = c, s }(maxAggCacheEntries, pendingShare)
+	maxAggCacheEntries, pendingShare = 2000, 0.1 // 100 pending entries per task
+	const ids, windowMs = 300, 600
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM s (id INT KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=2);",
+		fmt.Sprintf("CREATE TABLE w AS SELECT id, COUNT(*) AS n, SUM(v) AS total FROM s WINDOW TUMBLING (SIZE %d MILLISECONDS) GROUP BY id;", windowMs),
+		"CREATE TABLE g AS SELECT id, COUNT(*) AS n, SUM(v) AS total FROM s GROUP BY id;",
+	)
+	type agg struct{ n, total int64 }
+	want := map[[2]int64]agg{} // (id, window start) -> totals; window start -1: table g
+	insert := func(e *Engine, from, to int) {
+		var sb strings.Builder
+		for i := from; i < to; i++ {
+			id, ts := int64(i%ids), int64(i)
+			fmt.Fprintf(&sb, "INSERT INTO s (ROWTIME, id, v) VALUES (%d, %d, %d);\n", ts, id, i)
+			for _, k := range [][2]int64{{id, ts / windowMs * windowMs}, {id, -1}} {
+				a := want[k]
+				a.n++
+				a.total += int64(i)
+				want[k] = a
+			}
+		}
+		execAll(t, e, s, sb.String())
+	}
+	check := func(e *Engine, s *Session, upTo int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for id := int64(0); id < ids; id += 7 {
+			wg.Add(1)
+			go func() { // concurrent pull queries share the chunk index
+				defer wg.Done()
+				rows := pullAll(t, e, s, fmt.Sprintf("SELECT id, WINDOWSTART, n, total FROM w WHERE id = %d;", id))
+				var got []string
+				for _, r := range rows {
+					got = append(got, fmt.Sprint(r.Values[1], ":", r.Values[2], "/", r.Values[3]))
+				}
+				var exp []string
+				for ws := int64(0); ws*1 < int64(upTo); ws += windowMs {
+					if a, ok := want[[2]int64{id, ws}]; ok {
+						exp = append(exp, fmt.Sprint(ws, ":", a.n, "/", a.total))
+					}
+				}
+				if strings.Join(got, " ") != strings.Join(exp, " ") {
+					t.Errorf("w id %d: %v, want %v", id, got, exp)
+				}
+			}()
+		}
+		wg.Wait()
+		windows, groups := 0, 0
+		for k := range want {
+			if k[1] >= 0 {
+				windows++
+			} else {
+				groups++
+			}
+		}
+		if rows := pullAll(t, e, s, "SELECT * FROM w;"); len(rows) != windows {
+			t.Errorf("scan of w: %d rows, want %d", len(rows), windows)
+		}
+		rows := pullAll(t, e, s, "SELECT id, n, total FROM g;")
+		if len(rows) != groups {
+			t.Errorf("scan of g: %d rows, want %d", len(rows), groups)
+		}
+		for _, r := range rows {
+			a := want[[2]int64{int64(r.Values[0].(int32)), -1}]
+			if r.Values[1] != a.n || r.Values[2] != a.total {
+				t.Errorf("g id %v: n=%v total=%v, want %d/%d", r.Values[0], r.Values[1], r.Values[2], a.n, a.total)
+			}
+		}
+	}
+	for from := 0; from < 900; from += 100 { // a commit per batch
+		insert(e, from, from+100)
+		quiesce(t, e)
+		if from < 300 || from%300 == 200 {
+			// Pull queries after each of the first commits, then after three at a time, so
+			// that chunks come and go between two of them.
+			check(e, s, from+100)
+		}
+	}
+	for _, id := range []string{"CTAS_W_0", "CTAS_G_1"} {
+		for _, tk := range queryTasks(e, id) {
+			d := tk.pl.agg.deferred
+			if d == nil {
+				t.Fatalf("%s: deferred writes are off", id)
+			}
+			written, chunks := 0, 0
+			r := tk.store.ReadCommitted()
+			if err := r.Scan(aggTable, nil, nil, func(_, _ []byte) bool { written++; return true }); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Scan(aggChunkTable, nil, nil, func(_, _ []byte) bool { chunks++; return true }); err != nil {
+				t.Fatal(err)
+			}
+			if written == 0 || chunks == 0 || d.firstChunk == 0 || uint64(chunks) != d.nextChunk-d.firstChunk {
+				t.Fatalf("%s partition %d: %d entries written out, %d chunks (live %d..%d): want both, and old chunks deleted", id, tk.only, written, chunks, d.firstChunk, d.nextChunk)
+			}
+			if d.pending > tk.pl.agg.pendingLimit()+maxPendingWrites {
+				t.Errorf("%s partition %d: %d entries pending", id, tk.only, d.pending)
+			}
+		}
+	}
+
+	// Half the tasks process part of the next input and commit; the rest is in flight.
+	insert(e, 900, 1500)
+	ctx := context.Background()
+	for _, id := range []string{"CTAS_W_0", "CTAS_G_1"} {
+		for i, tk := range queryTasks(e, id) {
+			processSome(t, ctx, lg, tk, 150)
+			if i == 0 {
+				if err := tk.commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	crash()
+
+	e, lg, _ = openBadgerEngine(t, dir, true)
+	s = NewSession()
+	insert(e, 1500, 1800)
+	quiesce(t, e)
+	check(e, s, 1800)
+	for sink, perKey := range map[string]int{"W": 2, "G": 6} {
+		recs := topicRecords(t, lg, sink)
+		if len(recs) != 1800 {
+			t.Errorf("%s holds %d changelog records, want 1800 (one per input)", sink, len(recs))
+		}
+		next := map[string]int64{}
+		for _, r := range recs {
+			var v struct{ N int64 }
+			if err := json.Unmarshal(r.Value, &v); err != nil {
+				t.Fatal(err)
+			}
+			next[string(r.Key)]++
+			if v.N != next[string(r.Key)] {
+				t.Fatalf("%s key %x: count %d after %d", sink, r.Key, v.N, next[string(r.Key)]-1)
+			}
+		}
+		for k, n := range next {
+			if n != int64(perKey) {
+				t.Errorf("%s key %x: %d updates, want %d", sink, k, n, perKey)
+			}
+		}
+	}
+}
+
+// TestDeferredAggregatePullsDuringCommits runs pull queries while the run loop commits, writes
+// entries out and deletes chunks: a key's count never goes backwards from one pull to the
+// next, and the last pull sees every record.
+func TestDeferredAggregatePullsDuringCommits(t *testing.T) {
+	defer func(c int, s float64) { maxAggCacheEntries, pendingShare = c, s }(maxAggCacheEntries, pendingShare)
+	maxAggCacheEntries, pendingShare = 2000, 0.1
+	e, lg, _ := openBadgerEngine(t, t.TempDir(), false)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM s (k STRING KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=2);",
+		"CREATE TABLE c AS SELECT k, COUNT(*) AS n FROM s GROUP BY k;",
+	)
+	const keys, rounds, perRound = 500, 40, 500
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		for r := range rounds {
+			var recs []storage.Record
+			for i := range perRound {
+				k := []byte(fmt.Sprintf("k%d", (r*perRound+i)%keys))
+				recs = append(recs, storage.Record{Key: k, Value: []byte(`{"V":1}`), Timestamp: int64(r*perRound + i), Partition: storage.PartitionFor(k, 2)})
+			}
+			if _, err := lg.Append(ctx, "s", recs); err != nil {
+				done <- err
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		done <- nil
+	}()
+	last := map[string]int64{}
+	pull := func() {
+		for _, r := range pullAll(t, e, s, "SELECT k, n FROM c;") {
+			k, n := r.Values[0].(string), r.Values[1].(int64)
+			if n < last[k] {
+				t.Fatalf("key %s: count went back from %d to %d", k, last[k], n)
+			}
+			last[k] = n
+		}
+	}
+	for produced := false; !produced; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			produced = true
+		default:
+			pull()
+			for _, k := range []string{"k1", "k250", "k499"} {
+				pullAll(t, e, s, fmt.Sprintf("SELECT n FROM c WHERE k = '%s';", k))
+			}
+		}
+	}
+	quiesce(t, e)
+	pull()
+	for i := range keys {
+		if n := last[fmt.Sprintf("k%d", i)]; n != rounds*perRound/keys {
+			t.Fatalf("k%d: count %d, want %d", i, n, rounds*perRound/keys)
+		}
+	}
+	wrote := false
+	for _, tk := range queryTasks(e, "CTAS_C_0") {
+		wrote = wrote || tk.pl.agg.deferred.firstChunk > 0
+	}
+	if !wrote {
+		t.Fatal("no chunk was ever deleted: the test did not exercise write-out")
+	}
+}
+
+// TestDeferredAggregateChunkLogStaysBounded: a group updated once, and never again, is written
+// out once its chunk is maxLiveChunks old, so the chunk log does not grow behind it.
+func TestDeferredAggregateChunkLogStaysBounded(t *testing.T) {
+	defer func(m uint64) { maxLiveChunks = m }(maxLiveChunks)
+	maxLiveChunks = 8
+	dir := t.TempDir()
+	e, _, _ := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM s (k STRING KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=1);",
+		"CREATE TABLE c AS SELECT k, COUNT(*) AS n, SUM(v) AS total FROM s GROUP BY k;",
+		"INSERT INTO s (k, v) VALUES ('lonely', 7);",
+	)
+	quiesce(t, e)
+	for i := range 40 { // a commit each
+		execAll(t, e, s, fmt.Sprintf("INSERT INTO s (k, v) VALUES ('busy', %d);", i))
+		quiesce(t, e)
+	}
+	tk := queryTasks(e, "CTAS_C_0")[0]
+	d := tk.pl.agg.deferred
+	chunks := 0
+	if err := tk.store.ReadCommitted().Scan(aggChunkTable, nil, nil, func(_, _ []byte) bool { chunks++; return true }); err != nil {
+		t.Fatal(err)
+	}
+	if chunks > int(maxLiveChunks) || d.nextChunk < 40 {
+		t.Fatalf("%d chunks live (%d..%d), want at most %d", chunks, d.firstChunk, d.nextChunk, maxLiveChunks)
+	}
+	if len(d.queue)-d.qhead > 2*int(maxLiveChunks) {
+		t.Errorf("pending queue holds %d items", len(d.queue)-d.qhead)
+	}
+	if _, ok, _ := tk.store.ReadCommitted().Get(aggTable, encodeGroupKey([]any{"lonely"}, []*types.Type{types.StringType})); !ok {
+		t.Error("the lonely group was not written out")
+	}
+	for k, want := range map[string]string{"lonely": "1/7", "busy": "40/780"} {
+		rows := pullAll(t, e, s, fmt.Sprintf("SELECT n, total FROM c WHERE k = '%s';", k))
+		if len(rows) != 1 || fmt.Sprint(rows[0].Values[0], "/", rows[0].Values[1]) != want {
+			t.Errorf("%s: %v, want %s", k, rows, want)
+		}
+	}
+}
