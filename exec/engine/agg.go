@@ -39,6 +39,8 @@ type aggEntry struct {
 	// aggregate table, so the entry must stay cached.
 	pending bool
 	chunk   uint64
+	// lastWrite is the deferred-writes commit that last wrote the entry (0: none yet).
+	lastWrite uint64
 
 	groupInline [2]any
 	accsInline  [3]functions.Accumulator

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -29,6 +30,14 @@ import (
 //
 // On restart, loadChunks reads the chunks back into the cache as pending entries. Pull queries
 // read the table through aggOverlay, which indexes the chunks of their snapshot.
+//
+// Chunks pay off only when updates find their entry still pending. When few do (each group and
+// window updated once, or its updates further apart than the pending bound reaches), a record
+// would cost a chunk record and still a write-out, so the aggregation switches to writing
+// entries straight to the table (direct): the switching commit writes every pending entry out
+// and deletes every chunk, so the table alone is the state again. It switches back when updates
+// would again find their entries (absorbed: written within the commits the pending bound
+// spans).
 //
 // Session windows keep the direct path: merging sessions deletes entries and scans the store by
 // group, which would have to read through the chunks too.
@@ -67,6 +76,14 @@ type deferredWrites struct {
 	pending    int    // entries whose newest value is only in a chunk
 	queue      []pendingItem
 	qhead      int
+
+	// Whether to defer: commits counts the commits made; absorbed and updated are decaying
+	// sums of the dirty entries that found their entry recently written, and of all dirty
+	// entries; perCommit is a decaying average of dirty entries per commit.
+	direct            bool
+	commits           uint64
+	absorbed, updated float64
+	perCommit         float64
 
 	// The plan of the commit in progress, made by writeDirty and carried out by committed.
 	chunkOf   []uint64 // per dirtyList index: the chunk of the entry's new value, or noChunk
@@ -182,6 +199,13 @@ func (n *aggNode) writeDeferred(put func(table string, key, value []byte, delete
 			put(aggTable, e.stateKey, nil, true)
 			continue
 		}
+		if d.direct {
+			start := len(n.encArena)
+			n.encArena = n.encodeEntryTo(n.encArena, e)
+			put(aggTable, e.stateKey, n.encArena[start:len(n.encArena):len(n.encArena)], false)
+			chunkStart = len(n.encArena) // not chunk bytes
+			continue
+		}
 		n.encArena = binary.AppendUvarint(n.encArena, uint64(len(e.stateKey)))
 		n.encArena = append(n.encArena, e.stateKey...)
 		// The value's length goes before it; encode after a gap of the largest varint and
@@ -214,6 +238,12 @@ func (n *aggNode) writeDeferred(put func(table string, key, value []byte, delete
 	if d.newNext > maxLiveChunks {
 		tooOld = d.newNext - maxLiveChunks
 	}
+	limit := maxWriteOut
+	if d.direct {
+		// Everything goes, in this one commit: an entry written straight to the table must
+		// not have an older value left in a chunk that a restart would load.
+		over, tooOld, limit = d.pending, d.newNext, len(d.queue)
+	}
 	newFirst := d.nextChunk // no older entry pending: every chunk before this commit's can go
 	for i := d.qhead; i < len(d.queue); i++ {
 		it := d.queue[i]
@@ -221,7 +251,7 @@ func (n *aggNode) writeDeferred(put func(table string, key, value []byte, delete
 		if !e.pending || e.chunk != it.chunk || e.superseded || e.dirty {
 			continue
 		}
-		if (over <= 0 && it.chunk >= tooOld) || len(d.writeOuts) >= maxWriteOut {
+		if (over <= 0 && it.chunk >= tooOld) || len(d.writeOuts) >= limit {
 			newFirst = it.chunk
 			break
 		}
@@ -240,11 +270,17 @@ func (n *aggNode) writeDeferred(put func(table string, key, value []byte, delete
 // committedDeferred carries out the plan of the last writeDeferred, once its commit is made.
 func (n *aggNode) committedDeferred() {
 	d := n.deferred
+	d.commits++
 	for _, e := range d.writeOuts {
 		e.pending = false
 		d.pending--
+		e.lastWrite = d.commits
 		n.noteWritten(e)
 	}
+	// An update absorbed by deferring finds its entry pending, or (when direct) written within
+	// the commits that the pending bound spans.
+	horizon := uint64(float64(n.pendingLimit()) / max(d.perCommit, 1))
+	absorbed, updated := 0, 0
 	for i, e := range n.dirtyList {
 		n.dirtyList[i] = nil
 		if !e.dirty {
@@ -258,14 +294,26 @@ func (n *aggNode) committedDeferred() {
 			delete(n.cache, string(e.stateKey))
 			continue
 		}
+		updated++
+		if e.pending || (e.lastWrite > 0 && d.commits-e.lastWrite <= horizon) {
+			absorbed++
+		}
+		e.lastWrite = d.commits
 		if c := d.chunkOf[i]; c != noChunk {
 			if !e.pending {
 				d.pending++
 			}
 			e.pending, e.chunk = true, c
 			d.queue = append(d.queue, pendingItem{e: e, chunk: c})
+		} else {
+			if e.pending {
+				e.pending = false
+				d.pending--
+			}
+			n.noteWritten(e)
 		}
 	}
+	d.decide(absorbed, updated, n.pendingLimit())
 	n.dirtyList = n.dirtyList[:0]
 	d.firstChunk, d.nextChunk = d.newFirst, d.newNext
 	// Drop the queue's dead front, and compact it once half of it is dead.
@@ -289,6 +337,37 @@ func (n *aggNode) committedDeferred() {
 	}
 	n.encArena = n.encArena[:0]
 	n.evict()
+}
+
+// Below deferMinShare of updates absorbed, deferring costs more than it saves (a chunk record
+// per update and a write-out per entry, against a table write per update); above
+// deferResumeShare it pays again.
+const (
+	deferMinShare    = 0.1
+	deferResumeShare = 0.25
+)
+
+// decide updates the decaying sums with one commit's dirty entries and picks the mode of the
+// next commit. The sums forget over about twice the pending bound's worth of updates, the
+// longest distance at which an update can still find its entry pending: a shorter memory
+// would see only the new groups at the start of each window. It decides nothing before it has
+// seen 1.5 times the pending bound's worth (the sums approach twice that): switching to direct
+// writes every pending entry out in one commit, so it must not follow a passing trough.
+func (d *deferredWrites) decide(absorbed, updated, pendingLimit int) {
+	decay := math.Exp(-float64(updated) / float64(2*pendingLimit))
+	d.absorbed = d.absorbed*decay + float64(absorbed)
+	d.updated = d.updated*decay + float64(updated)
+	d.perCommit = d.perCommit*0.8 + float64(updated)*0.2
+	if d.updated < 1.5*float64(pendingLimit) {
+		return
+	}
+	share := d.absorbed / d.updated
+	switch {
+	case !d.direct && share < deferMinShare:
+		d.direct = true
+	case d.direct && share > deferResumeShare:
+		d.direct = false
+	}
 }
 
 // aggOverlay indexes the chunks of an aggregation's store for pull queries, which read the

@@ -278,3 +278,70 @@ func TestDeferredAggregateChunkLogStaysBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferredAggregateSwitchesMode: with every update on a new group, nothing is absorbed and
+// the aggregation writes straight to the table (after writing out every pending entry and
+// deleting every chunk); when updates come back to recent groups, it defers again. A crash
+// after the switches loses and repeats nothing.
+func TestDeferredAggregateSwitchesMode(t *testing.T) {
+	defer func(c int) { maxAggCacheEntries = c }(maxAggCacheEntries)
+	maxAggCacheEntries = 2000 // 1,000 pending entries
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM s (k STRING KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=1);",
+		"CREATE TABLE c AS SELECT k, COUNT(*) AS n, SUM(v) AS total FROM s GROUP BY k;",
+	)
+	want := map[string][2]int64{}
+	batch := func(e *Engine, s *Session, key func(i int) string, from int) {
+		var sb strings.Builder
+		for i := from; i < from+500; i++ {
+			k := key(i)
+			fmt.Fprintf(&sb, "INSERT INTO s (k, v) VALUES ('%s', %d);\n", k, i)
+			w := want[k]
+			want[k] = [2]int64{w[0] + 1, w[1] + int64(i)}
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+	}
+	state := func(e *Engine) (*deferredWrites, int) {
+		tk := queryTasks(e, "CTAS_C_0")[0]
+		chunks := 0
+		if err := tk.store.ReadCommitted().Scan(aggChunkTable, nil, nil, func(_, _ []byte) bool { chunks++; return true }); err != nil {
+			t.Fatal(err)
+		}
+		return tk.pl.agg.deferred, chunks
+	}
+	fresh := func(i int) string { return fmt.Sprintf("new%d", i) }
+	for b := range 10 {
+		batch(e, s, fresh, b*500)
+	}
+	if d, chunks := state(e); !d.direct || chunks != 0 || d.pending != 0 {
+		t.Fatalf("only new groups: direct=%v, %d chunks (%d..%d), %d pending (absorbed %.0f of %.0f); want direct, none", d.direct, chunks, d.firstChunk, d.nextChunk, d.pending, d.absorbed, d.updated)
+	}
+	hot := func(i int) string { return fmt.Sprintf("hot%d", i%500) }
+	for b := range 10 {
+		batch(e, s, hot, 5000+b*500)
+	}
+	if d, chunks := state(e); d.direct || chunks == 0 {
+		t.Fatalf("the same groups again and again: direct=%v, %d chunks (absorbed %.0f of %.0f); want deferred", d.direct, chunks, d.absorbed, d.updated)
+	}
+	crash()
+
+	e, lg, _ = openBadgerEngine(t, dir, true)
+	s = NewSession()
+	batch(e, s, hot, 10000)
+	rows := pullAll(t, e, s, "SELECT k, n, total FROM c;")
+	if len(rows) != len(want) {
+		t.Fatalf("%d groups, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		if w := want[r.Values[0].(string)]; r.Values[1] != w[0] || r.Values[2] != w[1] {
+			t.Fatalf("%v: n=%v total=%v, want %v", r.Values[0], r.Values[1], r.Values[2], w)
+		}
+	}
+	if recs := topicRecords(t, lg, "C"); len(recs) != 10500 {
+		t.Fatalf("C holds %d changelog records, want 10500", len(recs))
+	}
+}
