@@ -50,6 +50,18 @@ type Reader interface {
 	Scan(table string, from, to []byte, fn func(key, value []byte) bool) error
 }
 
+// CommitCounter is a Reader that counts the commits it can see, so that a caller that derives
+// something from committed state can tell that nothing changed since it last looked.
+type CommitCounter interface {
+	Commits() uint64
+}
+
+// KeyScanner is a Reader that can list keys in [from, to) without reading their values, for
+// callers that need only the keys of large values.
+type KeyScanner interface {
+	ScanKeys(table string, from, to []byte, fn func(key []byte) bool) error
+}
+
 // Manager opens per-query stores that share one database.
 type Manager interface {
 	Open(storeID string) (Store, error)

@@ -375,11 +375,15 @@ func (d *deferredWrites) decide(absorbed, updated, pendingLimit int) {
 // chunks written since; values whose chunk has been deleted were written out to the table, so
 // they are dropped.
 type aggOverlay struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	first uint64 // chunks [first, next) are indexed
 	next  uint64
 	built bool
 	vals  map[string]overlayVal
+	// upTo is the store's commit count (state.CommitCounter) the index was brought up to;
+	// while it has not moved, pull queries skip refresh and its two chunk scans.
+	upTo    uint64
+	current bool
 }
 
 type overlayVal struct {
@@ -390,10 +394,17 @@ type overlayVal struct {
 // refresh brings the index up to the chunks in r's current snapshot.
 func (o *aggOverlay) refresh(r state.Reader) error {
 	first, found := uint64(0), false
-	if err := r.Scan(aggChunkTable, nil, nil, func(k, _ []byte) bool {
+	probe := func(k []byte) bool {
 		first, found = binary.BigEndian.Uint64(k), true
 		return false
-	}); err != nil {
+	}
+	var err error
+	if ks, ok := r.(state.KeyScanner); ok {
+		err = ks.ScanKeys(aggChunkTable, nil, nil, probe) // not a 64 KiB copy per pull query
+	} else {
+		err = r.Scan(aggChunkTable, nil, nil, func(k, _ []byte) bool { return probe(k) })
+	}
+	if err != nil {
 		return err
 	}
 	if !found {
@@ -413,7 +424,7 @@ func (o *aggOverlay) refresh(r state.Reader) error {
 	}
 	o.first = first
 	var decodeErr error
-	err := r.Scan(aggChunkTable, chunkKey(o.next), nil, func(k, v []byte) bool {
+	err = r.Scan(aggChunkTable, chunkKey(o.next), nil, func(k, v []byte) bool {
 		seq := binary.BigEndian.Uint64(k)
 		decodeErr = eachChunkRecord(v, func(key, val []byte) error {
 			o.vals[string(key)] = overlayVal{chunk: seq, val: val}
@@ -444,15 +455,42 @@ func (n *aggNode) readerOver(r state.Reader) state.Reader {
 	return &overlayReader{r: r, o: &n.deferred.overlay}
 }
 
+// read calls fn with the index brought up to date, under the index's read lock when no commit
+// happened since the last refresh, else under its write lock after refreshing.
+func (or *overlayReader) read(fn func(vals map[string]overlayVal)) error {
+	o := or.o
+	cc, counted := or.r.(state.CommitCounter)
+	var commits uint64
+	if counted {
+		commits = cc.Commits() // before the refresh: a commit during it makes the next one refresh
+		o.mu.RLock()
+		if o.current && o.upTo == commits {
+			fn(o.vals)
+			o.mu.RUnlock()
+			return nil
+		}
+		o.mu.RUnlock()
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !counted || !o.current || o.upTo != commits {
+		err := o.refresh(or.r)
+		o.current, o.upTo = err == nil && counted, commits
+		if err != nil {
+			return err
+		}
+	}
+	fn(o.vals)
+	return nil
+}
+
 func (or *overlayReader) Get(table string, key []byte) ([]byte, bool, error) {
 	if table != aggTable {
 		return or.r.Get(table, key)
 	}
-	or.o.mu.Lock()
-	err := or.o.refresh(or.r)
-	v, ok := or.o.vals[string(key)]
-	or.o.mu.Unlock()
-	if err != nil {
+	var v overlayVal
+	var ok bool
+	if err := or.read(func(vals map[string]overlayVal) { v, ok = vals[string(key)] }); err != nil {
 		return nil, false, err
 	}
 	if ok {
@@ -468,15 +506,14 @@ func (or *overlayReader) Scan(table string, from, to []byte, fn func(key, value 
 	}
 	type kv struct{ k, v []byte }
 	var over []kv
-	or.o.mu.Lock()
-	err := or.o.refresh(or.r)
-	for k, v := range or.o.vals {
-		kb := []byte(k)
-		if (from == nil || bytes.Compare(kb, from) >= 0) && (to == nil || bytes.Compare(kb, to) < 0) {
-			over = append(over, kv{kb, v.val})
+	err := or.read(func(vals map[string]overlayVal) {
+		for k, v := range vals {
+			kb := []byte(k)
+			if (from == nil || bytes.Compare(kb, from) >= 0) && (to == nil || bytes.Compare(kb, to) < 0) {
+				over = append(over, kv{kb, v.val})
+			}
 		}
-	}
-	or.o.mu.Unlock()
+	})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	bdg "github.com/dgraph-io/badger/v4"
@@ -386,5 +387,39 @@ func TestSetCacheBytesZero(t *testing.T) {
 	}
 	if len(s.wb.m) != 0 {
 		t.Fatalf("reads cached %d entries", len(s.wb.m))
+	}
+}
+
+// TestReaderScanKeys: ScanKeys lists a table's committed keys in [from, to), in order, without
+// other tables' keys or the owner's uncommitted writes.
+func TestReaderScanKeys(t *testing.T) {
+	m, err := Open(t.TempDir(), WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := storeFor(t, m, "q")
+	for _, k := range []string{"d", "a", "c", "b"} {
+		s.Put("t", []byte(k), bytes.Repeat([]byte(k), 100_000))
+	}
+	s.Put("u", []byte("b2"), []byte("other table"))
+	if err := s.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Put("t", []byte("bb"), []byte("uncommitted"))
+	ks := s.ReadCommitted().(state.KeyScanner)
+	var got []string
+	if err := ks.ScanKeys("t", []byte("b"), []byte("d"), func(k []byte) bool { got = append(got, string(k)); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "b,c" {
+		t.Fatalf("ScanKeys [b, d) = %v, want [b c]", got)
+	}
+	got = nil
+	if err := ks.ScanKeys("t", nil, nil, func(k []byte) bool { got = append(got, string(k)); return len(got) < 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "a,b,c" {
+		t.Fatalf("ScanKeys stopped after 3 = %v, want [a b c]", got)
 	}
 }

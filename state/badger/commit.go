@@ -55,6 +55,7 @@ func (s *Store) CommitWith(offsets map[string]int64, writes func(put func(table 
 	if err != nil {
 		return fmt.Errorf("state/badger: commit store %q: %w", s.id, err)
 	}
+	s.visible.Add(1)
 	s.wb.committed()
 	return nil
 }
@@ -106,6 +107,9 @@ func (s *Store) CommitWithAsync(offsets map[string]int64, writes func(put func(t
 	}
 	done := make(chan error, 1)
 	txn.CommitWith(func(err error) {
+		if err == nil {
+			s.visible.Add(1) // Badger calls back once new snapshots see the commit
+		}
 		release()
 		done <- err
 	})

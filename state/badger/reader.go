@@ -16,7 +16,14 @@ type reader struct {
 	s *Store
 }
 
-var _ state.Reader = (*reader)(nil)
+var (
+	_ state.Reader        = (*reader)(nil)
+	_ state.KeyScanner    = (*reader)(nil)
+	_ state.CommitCounter = (*reader)(nil)
+)
+
+// Commits counts the store's commits that readers can see.
+func (r *reader) Commits() uint64 { return r.s.visible.Load() }
 
 // snapshot opens a read transaction outside any large commit's apply phase (see applyMu).
 func (r *reader) snapshot() (*bdg.Txn, bool) {
@@ -63,6 +70,29 @@ func (r *reader) Scan(table string, from, to []byte, fn func(key, value []byte) 
 			return err
 		}
 		if !fn(item.KeyCopy(nil)[len(tp):], v) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// ScanKeys lists keys without fetching or copying values.
+func (r *reader) ScanKeys(table string, from, to []byte, fn func(key []byte) bool) error {
+	txn, ok := r.snapshot()
+	if !ok {
+		return state.ErrClosed
+	}
+	defer r.done(txn)
+	tp := tablePrefix(r.s.prefix, table)
+	lo, hi := scanBounds(tp, from, to)
+	it := txn.NewIterator(bdg.IteratorOptions{Prefix: tp})
+	defer it.Close()
+	for it.Seek(lo); it.Valid(); it.Next() {
+		k := it.Item().Key()
+		if bytes.Compare(k, hi) >= 0 {
+			return nil
+		}
+		if !fn(bytes.Clone(k[len(tp):])) {
 			return nil
 		}
 	}

@@ -44,6 +44,8 @@ type Store struct {
 	inflight chan error
 	// asyncFailed is the error of a commit that failed in flight; see WaitCommit.
 	asyncFailed error
+	// visible counts the commits that readers can see (ReadCommitted's Commits).
+	visible atomic.Uint64
 	// pendingApply is set when a redo-log commit failed after its commit point: the next
 	// Commit replays the redo log before anything else.
 	pendingApply bool
