@@ -24,7 +24,9 @@
 //	rqttcase.go  one RQTT case over a loopback HTTP server: /ksql, /query, responses (§8)
 //	report.go    text report, JSON results, passing list, guard, docs/conformance.md table
 //	main.go      the `sluice test-qtt` command
-//	wiring.go    NewRunner: the embedded log (a temp directory per case) and server/rest
+//	wiring.go    NewRunner: the embedded log and Badger state (a temp directory per case, as
+//	             the server keeps them; --state=mem for the engine's in-memory stores) and
+//	             server/rest
 //	memlog.go    an in-memory storage.Log (--log=mem, and the zero Runner's default)
 //
 // # Lifecycle of a QTT case

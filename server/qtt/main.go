@@ -48,6 +48,7 @@ func (r *Runner) Main(args []string, stdout, stderr io.Writer) int {
 	feed := fs.String("feed", "per-record", "input feeding: per-record (produce, quiesce, repeat) or all (produce all, quiesce once)")
 	proto := fs.Bool("proto", false, "run testPullWithProtoFormat RQTT cases and check their PROTOBUF responses")
 	logKind := fs.String("log", "embedded", "storage log per case: embedded (on disk, in a temp dir) or mem (in memory)")
+	stateKind := fs.String("state", "badger", "query state per case: badger (on disk, in a temp dir) or mem (in memory)")
 	verbose := fs.Bool("v", false, "print every case's outcome as it finishes")
 
 	var paths []string
@@ -89,6 +90,17 @@ func (r *Runner) Main(args []string, stdout, stderr io.Writer) int {
 		runner.OpenLog = nil
 	default:
 		fmt.Fprintf(stderr, "test-qtt: bad --log %q (embedded or mem)\n", *logKind)
+		return 2
+	}
+	switch *stateKind {
+	case "badger":
+		if runner.OpenEngine == nil {
+			runner.OpenEngine = OpenBadgerEngine
+		}
+	case "mem":
+		runner.OpenEngine = nil
+	default:
+		fmt.Fprintf(stderr, "test-qtt: bad --state %q (badger or mem)\n", *stateKind)
 		return 2
 	}
 	var filter *regexp.Regexp
