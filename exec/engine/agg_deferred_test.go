@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluicedb/sluice/sql/types"
+	"github.com/sluicedb/sluice/state/badger"
 	"github.com/sluicedb/sluice/storage"
+	"github.com/sluicedb/sluice/storage/embedded"
 )
 
 // TestDeferredAggregateWritesSurviveCrash runs a windowed and a plain aggregation with a tiny
@@ -343,5 +346,73 @@ func TestDeferredAggregateSwitchesMode(t *testing.T) {
 	}
 	if recs := topicRecords(t, lg, "C"); len(recs) != 10500 {
 		t.Fatalf("C holds %d changelog records, want 10500", len(recs))
+	}
+}
+
+// TestDeferredAggregateDrainThroughRedoLog: the commit that switches to direct writes every
+// pending entry out at once; with a small memtable that commit is too large for one Badger
+// transaction and goes through the store's redo log, which calls writeDirty twice. A crash
+// right after it loses and repeats nothing.
+func TestDeferredAggregateDrainThroughRedoLog(t *testing.T) {
+	defer func(c int) { maxAggCacheEntries = c }(maxAggCacheEntries)
+	maxAggCacheEntries = 4000 // 2,000 pending entries
+	dir := t.TempDir()
+	open := func() (*Engine, *embedded.Log, *badger.Manager) {
+		lg, err := embedded.Open(filepath.Join(dir, "log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := badger.Open(filepath.Join(dir, "state"), badger.WithMemTableSize(1<<20), badger.WithLogger(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Open(context.Background(), Config{Log: lg, State: st, Deterministic: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, lg, st
+	}
+	e, lg, st := open()
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM s (k STRING KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=1);",
+		"CREATE TABLE c AS SELECT k, COUNT(*) AS n, SUM(v) AS total FROM s GROUP BY k;",
+	)
+	total := 0
+	for b := 0; ; b++ {
+		var sb strings.Builder
+		for i := range 1000 {
+			fmt.Fprintf(&sb, "INSERT INTO s (k, v) VALUES ('k%d-%d', %d);\n", b, i, i)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		total += 1000
+		d := queryTasks(e, "CTAS_C_0")[0].pl.agg.deferred
+		if d.direct && d.pending == 0 {
+			break // drained
+		}
+		if b == 20 {
+			t.Fatalf("no switch to direct writes after %d records (absorbed %.0f of %.0f)", total, d.absorbed, d.updated)
+		}
+	}
+	if redo := st.RedoCommits(); redo == 0 {
+		t.Fatal("the draining commit fit one transaction: the test did not exercise the redo log")
+	}
+	st.Close() // crash: nothing buffered is committed
+	lg.Close()
+
+	e, lg, _ = open()
+	defer func() { e.Close(); lg.Close() }()
+	s = NewSession()
+	rows := pullAll(t, e, s, "SELECT k, n, total FROM c;")
+	if len(rows) != total {
+		t.Fatalf("%d groups after the restart, want %d", len(rows), total)
+	}
+	for _, r := range rows {
+		var b, i int
+		fmt.Sscanf(r.Values[0].(string), "k%d-%d", &b, &i)
+		if r.Values[1] != int64(1) || r.Values[2] != int64(i) {
+			t.Fatalf("%v: n=%v total=%v, want 1/%d", r.Values[0], r.Values[1], r.Values[2], i)
+		}
 	}
 }

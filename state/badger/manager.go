@@ -40,6 +40,10 @@ type Manager struct {
 
 var _ state.Manager = (*Manager)(nil)
 
+// RedoCommits counts the commits that were too large for one Badger transaction and went
+// through the redo log (for tests and diagnostics).
+func (m *Manager) RedoCommits() int64 { return m.redoCommits.Load() }
+
 // Open opens (creating if needed) the state database in dir.
 func Open(dir string, opts ...Option) (*Manager, error) {
 	cfg := defaultConfig()
