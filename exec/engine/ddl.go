@@ -603,6 +603,20 @@ func (e *Engine) sinkFor(ctx context.Context, s *Session, name string, kind ast.
 	return sink, nil
 }
 
+// endQuery stops a terminated (or dropped) query for good: its tasks stop, their state is
+// deleted and their stores closed (so a query given the same QUERY_ID can open them again),
+// its positions in other queries' commits are forgotten and its internal topics deleted.
+func (e *Engine) endQuery(ctx context.Context, q *queryInfo) {
+	for _, t := range q.allTasks() {
+		t.stop()
+		_ = t.store.Drop()
+		_ = t.store.Close()
+	}
+	e.forgetInsertPositions(q)
+	e.dropQueryTopics(ctx, q)
+	e.removeQuery(q.ID)
+}
+
 func (e *Engine) removeQuery(id string) {
 	delete(e.cat.queries, id)
 	for i, q := range e.cat.order {
@@ -838,12 +852,7 @@ func (e *Engine) drop(ctx context.Context, s *Session, n *ast.Drop) (*Result, er
 		return nil, err
 	}
 	for _, id := range e.cat.writers(n.Name) {
-		for _, t := range e.cat.queries[id].allTasks() {
-			t.stop()
-			_ = t.store.Drop()
-		}
-		e.dropQueryTopics(ctx, e.cat.queries[id])
-		e.removeQuery(id)
+		e.endQuery(ctx, e.cat.queries[id])
 	}
 	delete(e.cat.sources, n.Name)
 	if n.DeleteTopic && !e.replaying {
@@ -871,15 +880,10 @@ func (e *Engine) terminate(ctx context.Context, s *Session, n *ast.Terminate) (*
 	}
 	for _, id := range ids {
 		q := e.cat.queries[id]
-		for _, t := range q.allTasks() {
-			t.stop()
-			_ = t.store.Drop()
-		}
-		e.dropQueryTopics(ctx, q)
 		if src, ok := e.cat.sources[q.Sink]; ok && src.OwnerQuery == id {
 			src.OwnerQuery = ""
 		}
-		e.removeQuery(id)
+		e.endQuery(ctx, q)
 	}
 	return &Result{Tag: "TERMINATE", Entity: statusEntity("terminate/"+strings.Join(ids, ",")+"/execute", "Query terminated.", "", e.cmdSeq)}, nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/sluicedb/sluice/storage"
@@ -190,6 +191,45 @@ func (e *Engine) handPositionsToOwner(t *task) bool {
 		owner.dirty = true
 	}
 	return true
+}
+
+// forgetInsertPositions erases, at the owner's next commit, every position a terminated
+// INSERT INTO query's tasks kept in its owners' commits, so that a later query given the same
+// QUERY_ID starts as a new query does, not where the old one stopped. A position of -1 is
+// below every offset, so insertOffsetsFromOwner never resumes from it.
+func (e *Engine) forgetInsertPositions(q *queryInfo) {
+	done := map[*task]bool{}
+	for _, t := range q.allTasks() {
+		if !t.positionsInOwner {
+			continue
+		}
+		owner := e.owners.owner(t.outTopic, t.only)
+		if owner == nil || done[owner] {
+			continue
+		}
+		done[owner] = true
+		prefix := "ins:" + t.id + "/"
+		owner.mu.Lock()
+		var keys []string
+		for k := range owner.foreign {
+			keys = append(keys, k)
+		}
+		if offs, err := owner.store.Offsets(); err == nil {
+			for k := range offs {
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			if strings.HasPrefix(k, prefix) {
+				if owner.foreign == nil {
+					owner.foreign = map[string]int64{}
+				}
+				owner.foreign[k] = -1
+				owner.dirty = true
+			}
+		}
+		owner.mu.Unlock()
+	}
 }
 
 // insertOffsetKey names an INSERT INTO task's commit position in its owner's commits.

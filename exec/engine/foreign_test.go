@@ -613,3 +613,38 @@ func commitLocked(t *testing.T, tk *task) {
 		t.Fatal(err)
 	}
 }
+
+// TestTerminatedInsertIntoForgetsItsPositions: an INSERT INTO query keeps its positions in its
+// target's owner; once terminated, a new query given the same QUERY_ID reads its source as a
+// new query does (here from the earliest offset), not from where the old one stopped.
+func TestTerminatedInsertIntoForgetsItsPositions(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, _ := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	s.Props["auto.offset.reset"] = "earliest"
+	insert := "INSERT INTO big WITH (QUERY_ID='copy') SELECT id, v FROM other;"
+	execAll(t, e, s,
+		"CREATE STREAM src (id INT KEY, v INT) WITH (kafka_topic='src', value_format='JSON', partitions=2);",
+		"CREATE STREAM other (id INT KEY, v INT) WITH (kafka_topic='other', value_format='JSON', partitions=2);",
+		"CREATE STREAM big AS SELECT id, v FROM src;",
+		insert)
+	rows := func(from, to int) {
+		var sb strings.Builder
+		for i := from; i < to; i++ {
+			fmt.Fprintf(&sb, "INSERT INTO other (id, v) VALUES (%d, %d);\n", i, i)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+	}
+	rows(0, 10)
+	if ins := queryTasks(e, "COPY"); len(ins) != 2 || !ins[0].positionsInOwner {
+		t.Fatalf("INSERT INTO runs as %s, positions in owner %v", describeTasks(ins), len(ins) > 0 && ins[0].positionsInOwner)
+	}
+	execAll(t, e, s, "TERMINATE copy;")
+	rows(10, 15)
+	execAll(t, e, s, insert)
+	quiesce(t, e)
+	if n := len(topicRecords(t, lg, "BIG")); n != 25 {
+		t.Fatalf("BIG holds %d rows, want 25: 10 from the first query, all 15 again from the second", n)
+	}
+}
