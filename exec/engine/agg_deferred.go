@@ -384,6 +384,14 @@ type aggOverlay struct {
 	// while it has not moved, pull queries skip refresh and its two chunk scans.
 	upTo    uint64
 	current bool
+	// sorted holds the index's keys in order for range scans (a windowed table's pull query
+	// reads one group's windows), kept up to date lazily by sortKeys: added are the keys
+	// indexed since, pruned says keys were dropped since, and unsorted that it must be built
+	// from scratch.
+	sorted   []string
+	added    []string
+	pruned   bool
+	unsorted bool
 }
 
 type overlayVal struct {
@@ -408,17 +416,19 @@ func (o *aggOverlay) refresh(r state.Reader) error {
 		return err
 	}
 	if !found {
-		o.vals, o.built = nil, false
+		o.vals, o.built, o.sorted, o.added, o.unsorted = nil, false, nil, nil, false
 		return nil
 	}
 	if !o.built || first > o.next {
 		// Chunks were written and deleted since the last refresh: start again, as values
 		// written out from them may be newer than the index's.
 		o.vals, o.built, o.next = map[string]overlayVal{}, true, first
+		o.sorted, o.added, o.unsorted = o.sorted[:0], o.added[:0], true
 	} else if first > o.first {
 		for k, v := range o.vals {
 			if v.chunk < first {
 				delete(o.vals, k)
+				o.pruned = true
 			}
 		}
 	}
@@ -427,6 +437,9 @@ func (o *aggOverlay) refresh(r state.Reader) error {
 	err = r.Scan(aggChunkTable, chunkKey(o.next), nil, func(k, v []byte) bool {
 		seq := binary.BigEndian.Uint64(k)
 		decodeErr = eachChunkRecord(v, func(key, val []byte) error {
+			if _, ok := o.vals[string(key)]; !ok && !o.unsorted {
+				o.added = append(o.added, string(key))
+			}
 			o.vals[string(key)] = overlayVal{chunk: seq, val: val}
 			return nil
 		})
@@ -442,6 +455,49 @@ func (o *aggOverlay) refresh(r state.Reader) error {
 	return err
 }
 
+// sortKeys brings sorted up to date with vals: a full sort after a rebuild, else the keys
+// dropped since are filtered out and those added since merged in.
+func (o *aggOverlay) sortKeys() {
+	if o.unsorted {
+		o.sorted = o.sorted[:0]
+		for k := range o.vals {
+			o.sorted = append(o.sorted, k)
+		}
+		slices.Sort(o.sorted)
+		o.added, o.pruned, o.unsorted = o.added[:0], false, false
+		return
+	}
+	if o.pruned {
+		o.sorted = slices.DeleteFunc(o.sorted, func(k string) bool { _, ok := o.vals[k]; return !ok })
+		o.pruned = false
+	}
+	if len(o.added) == 0 {
+		return
+	}
+	add := slices.DeleteFunc(o.added, func(k string) bool { _, ok := o.vals[k]; return !ok })
+	slices.Sort(add)
+	merged := make([]string, 0, len(o.sorted)+len(add))
+	i, j := 0, 0
+	for i < len(o.sorted) || j < len(add) {
+		switch {
+		case j == len(add) || (i < len(o.sorted) && o.sorted[i] < add[j]):
+			merged = append(merged, o.sorted[i])
+			i++
+		case i == len(o.sorted) || add[j] < o.sorted[i]:
+			merged = append(merged, add[j])
+			j++
+		default: // dropped and indexed again since: keep one
+			merged = append(merged, add[j])
+			i, j = i+1, j+1
+		}
+	}
+	o.sorted, o.added = merged, o.added[:0]
+}
+
+func (o *aggOverlay) sortedCurrent() bool {
+	return !o.unsorted && !o.pruned && len(o.added) == 0
+}
+
 // overlayReader reads an aggregation's table through its pending chunks.
 type overlayReader struct {
 	r state.Reader
@@ -455,17 +511,18 @@ func (n *aggNode) readerOver(r state.Reader) state.Reader {
 	return &overlayReader{r: r, o: &n.deferred.overlay}
 }
 
-// read calls fn with the index brought up to date, under the index's read lock when no commit
-// happened since the last refresh, else under its write lock after refreshing.
-func (or *overlayReader) read(fn func(vals map[string]overlayVal)) error {
+// read calls fn with the index brought up to date (and its sorted keys, with sorted), under
+// the index's read lock when no commit happened since the last refresh, else under its write
+// lock after refreshing.
+func (or *overlayReader) read(sorted bool, fn func(o *aggOverlay)) error {
 	o := or.o
 	cc, counted := or.r.(state.CommitCounter)
 	var commits uint64
 	if counted {
 		commits = cc.Commits() // before the refresh: a commit during it makes the next one refresh
 		o.mu.RLock()
-		if o.current && o.upTo == commits {
-			fn(o.vals)
+		if o.current && o.upTo == commits && (!sorted || o.sortedCurrent()) {
+			fn(o)
 			o.mu.RUnlock()
 			return nil
 		}
@@ -480,7 +537,10 @@ func (or *overlayReader) read(fn func(vals map[string]overlayVal)) error {
 			return err
 		}
 	}
-	fn(o.vals)
+	if sorted {
+		o.sortKeys()
+	}
+	fn(o)
 	return nil
 }
 
@@ -490,7 +550,7 @@ func (or *overlayReader) Get(table string, key []byte) ([]byte, bool, error) {
 	}
 	var v overlayVal
 	var ok bool
-	if err := or.read(func(vals map[string]overlayVal) { v, ok = vals[string(key)] }); err != nil {
+	if err := or.read(false, func(o *aggOverlay) { v, ok = o.vals[string(key)] }); err != nil {
 		return nil, false, err
 	}
 	if ok {
@@ -506,18 +566,15 @@ func (or *overlayReader) Scan(table string, from, to []byte, fn func(key, value 
 	}
 	type kv struct{ k, v []byte }
 	var over []kv
-	err := or.read(func(vals map[string]overlayVal) {
-		for k, v := range vals {
-			kb := []byte(k)
-			if (from == nil || bytes.Compare(kb, from) >= 0) && (to == nil || bytes.Compare(kb, to) < 0) {
-				over = append(over, kv{kb, v.val})
-			}
+	err := or.read(true, func(o *aggOverlay) {
+		i, _ := slices.BinarySearch(o.sorted, string(from))
+		for ; i < len(o.sorted) && (to == nil || o.sorted[i] < string(to)); i++ {
+			over = append(over, kv{[]byte(o.sorted[i]), o.vals[o.sorted[i]].val})
 		}
 	})
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(over, func(a, b kv) int { return bytes.Compare(a.k, b.k) })
 	i := 0
 	stopped := false
 	err = or.r.Scan(table, from, to, func(k, v []byte) bool {
