@@ -423,3 +423,62 @@ func TestReaderScanKeys(t *testing.T) {
 		t.Fatalf("ScanKeys stopped after 3 = %v, want [a b c]", got)
 	}
 }
+
+// TestValueLogCollected: values above the value threshold (an aggregation's chunks) go to
+// Badger's value log; once they are deleted and compactions have counted them as garbage,
+// collectValueLog removes the files, and the values still live are still there.
+func TestValueLogCollected(t *testing.T) {
+	dir := t.TempDir()
+	m, err := Open(dir, WithLogger(nil), WithValueLogGC(0), WithMemTableSize(1<<20),
+		WithBadgerOptions(func(o *bdg.Options) { o.ValueLogFileSize = 1 << 20 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := storeFor(t, m, "q")
+	big := bytes.Repeat([]byte("v"), 40<<10)
+	filler := bytes.Repeat([]byte("f"), 100)
+	const rounds, perRound = 60, 10
+	for r := range rounds {
+		for i := range perRound {
+			s.Put("chunks", fmt.Appendf(nil, "c%03d-%d", r, i), big)
+		}
+		for i := range 5000 { // small values, so that memtables fill and flush
+			s.Put("small", fmt.Appendf(nil, "s%d", i), filler)
+		}
+		if r > 0 {
+			for i := range perRound {
+				s.Delete("chunks", fmt.Appendf(nil, "c%03d-%d", r-1, i))
+			}
+		}
+		if err := s.Commit(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vlogs := func() int {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.vlog"))
+		return len(files)
+	}
+	before := vlogs()
+	if before < 10 {
+		t.Fatalf("%d value log files: the big values did not go to the value log", before)
+	}
+	if err := m.db.Flatten(1); err != nil {
+		t.Fatal(err)
+	}
+	removed := 0
+	for range 5 {
+		removed += m.collectValueLog()
+	}
+	after := vlogs()
+	t.Logf("value log files: %d before, %d after (%d collected)", before, after, removed)
+	if removed == 0 || after > before/2 {
+		t.Fatalf("value log files: %d before, %d after (%d collected)", before, after, removed)
+	}
+	for i := range perRound {
+		v, ok, err := s.ReadCommitted().Get("chunks", fmt.Appendf(nil, "c%03d-%d", rounds-1, i))
+		if err != nil || !ok || !bytes.Equal(v, big) {
+			t.Fatalf("live value %d after collection: %v %v (%d bytes)", i, ok, err, len(v))
+		}
+	}
+}
