@@ -40,19 +40,10 @@
 // offsets). WithSyncWrites(true) msyncs the log before Commit returns, for power-loss
 // durability at the price of a disk flush per commit.
 //
-// # Value log
-//
-// Values above 32 KiB (in practice the chunks of exec's deferred aggregate writes) go to
-// Badger's value log, written once, rather than into the LSM tree, where each would be copied
-// into a memtable, an L0 table and compactions before being deleted. Such values are mostly
-// deleted soon after, so a collector (collectValueLog, every 10 s) removes value log files that
-// compactions have found at least half garbage, moving their few live values.
-//
 // # Lifecycle
 //
 // Open removes empty memtable files a crash can leave (dgraph-io/badger#2207), opens the
-// database, finishes any Drop interrupted by a crash, starts the value log collector and
-// returns a Manager.
+// database, finishes any Drop interrupted by a crash, and returns a Manager.
 // Manager.Open(id) opens the store of one query (once at a time), replaying its redo log if
 // needed. Store.Close discards uncommitted writes; Manager.Close closes every store and waits
 // for in-flight reads before closing Badger.

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
 
@@ -37,10 +36,6 @@ type Manager struct {
 	mu     sync.Mutex        // guards stores and closed
 	stores map[string]*Store // open stores by id
 	closed bool
-
-	// stopGC ends the value log collector; gcDone is closed when it has.
-	stopGC chan struct{}
-	gcDone chan struct{}
 }
 
 var _ state.Manager = (*Manager)(nil)
@@ -72,47 +67,7 @@ func Open(dir string, opts ...Option) (*Manager, error) {
 		db.Close()
 		return nil, err
 	}
-	m.stopGC, m.gcDone = make(chan struct{}), make(chan struct{})
-	go m.collectValueLogEvery(cfg.vlogGCEvery)
 	return m, nil
-}
-
-// collectValueLogEvery runs collectValueLog every pause until Close.
-func (m *Manager) collectValueLogEvery(pause time.Duration) {
-	defer close(m.gcDone)
-	if pause <= 0 {
-		<-m.stopGC
-		return
-	}
-	t := time.NewTicker(pause)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.stopGC:
-			return
-		case <-t.C:
-			m.collectValueLog()
-		}
-	}
-}
-
-// collectValueLog rewrites and removes value log files that are at least half garbage (values
-// since deleted or overwritten: mostly chunks of deferred aggregate writes), one file per
-// Badger call, until none is left or 16 were done. It reports how many files it removed.
-func (m *Manager) collectValueLog() int {
-	if !m.gate.enter() {
-		return 0
-	}
-	defer m.gate.leave()
-	// Like a commit, the rewrite of live values must not run into a Drop (DropPrefix blocks
-	// writes).
-	m.dropMu.RLock()
-	defer m.dropMu.RUnlock()
-	n := 0
-	for n < 16 && m.db.RunValueLogGC(0.5) == nil {
-		n++
-	}
-	return n
 }
 
 // removeEmptyMemtables works around dgraph-io/badger#2207 (found by statetest's kill test): a
@@ -241,8 +196,6 @@ func (m *Manager) Close() error {
 	}
 	clear(m.stores)
 	m.mu.Unlock()
-	close(m.stopGC)
-	<-m.gcDone
 	m.gate.close()
 	return m.db.Close()
 }

@@ -2,7 +2,6 @@ package badger
 
 import (
 	"log"
-	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -18,8 +17,6 @@ type config struct {
 	compression  bool
 	logger       bdg.Logger
 	tune         []func(*bdg.Options)
-	// vlogGCEvery is the pause between value log garbage collections (0: none).
-	vlogGCEvery time.Duration
 }
 
 // Defaults sized for a small machine (2 cores, a few GB of RAM shared with the log and the
@@ -28,16 +25,6 @@ type config struct {
 const (
 	defaultMemTableSize = 16 << 20
 	defaultCacheBytes   = 16 << 20
-	// valueThreshold sends values above it to Badger's value log instead of the LSM tree.
-	// Small state values stay in the tree; an aggregation's 64 KiB chunks of deferred writes
-	// (exec) go to the log, written once, instead of being copied into the memtable, then
-	// into an L0 table, then through compactions, only to be deleted moments later (in the
-	// window benchmark: 311,000 -> 372,000 records/s with one partition, 343,000 -> 411,000+
-	// with two, and less memory).
-	valueThreshold = 32 << 10
-	// defaultVlogGCEvery: value log files whose values were mostly deleted are rewritten
-	// (their few live values moved) and removed this often.
-	defaultVlogGCEvery = 10 * time.Second
 )
 
 func defaultConfig() config {
@@ -45,13 +32,8 @@ func defaultConfig() config {
 		memTableSize: defaultMemTableSize,
 		cacheBytes:   defaultCacheBytes,
 		logger:       warnLogger{},
-		vlogGCEvery:  defaultVlogGCEvery,
 	}
 }
-
-// WithValueLogGC sets the pause between value log garbage collections (default 10 s); 0 turns
-// them off (tests that call collectValueLog themselves).
-func WithValueLogGC(every time.Duration) Option { return func(c *config) { c.vlogGCEvery = every } }
 
 // WithSyncWrites makes every Commit msync Badger's write-ahead log before returning, so that
 // commits survive power loss and kernel crashes, not only process crashes. Off by default.
@@ -99,8 +81,9 @@ func (c config) badgerOptions(dir string) bdg.Options {
 	if c.compression {
 		o = o.WithCompression(options.Snappy).WithBlockCacheSize(16 << 20)
 	}
-	// Badger requires ValueThreshold <= max batch size (15% of the memtable).
-	o = o.WithValueThreshold(min(valueThreshold, c.memTableSize*15/100/2))
+	// Badger requires ValueThreshold <= max batch size (15% of the memtable); keep values
+	// inline in the LSM tree up to 1 MiB, so that no value log GC is needed for state.
+	o = o.WithValueThreshold(min(1<<20, c.memTableSize*15/100/2))
 	for _, fn := range c.tune {
 		fn(&o)
 	}
