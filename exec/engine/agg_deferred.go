@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/klauspost/compress/s2"
 	"math"
 	"slices"
 	"sync"
@@ -148,8 +150,30 @@ func (n *aggNode) loadChunks() error {
 	return nil
 }
 
-// eachChunkRecord calls fn for each key/value record of a chunk.
+// chunkS2 starts a chunk whose records are S2-compressed. Chunks are compressed because their
+// bytes are copied several times on their way through Badger (write-ahead log, memtable, L0
+// table, compactions) before they are deleted: in the window scenario compression took
+// 275,642 -> 311,795 records/s with one partition and 292,526 -> 366,052 with two, and
+// 100 MB off peak RSS. Uncompressed chunks (the first builds with deferred writes) start with
+// a state key's length, which is at least 3 ("[x]"), so they never start with chunkS2.
+const chunkS2 = 0x01
+
+// compressChunk returns a chunk's stored form: chunkS2, then the S2 block of its records.
+func compressChunk(records []byte) []byte {
+	out := make([]byte, 1+s2.MaxEncodedLen(len(records)))
+	out[0] = chunkS2
+	return out[:1+len(s2.Encode(out[1:], records))]
+}
+
+// eachChunkRecord calls fn for each key/value record of a stored chunk.
 func eachChunkRecord(chunk []byte, fn func(key, val []byte) error) error {
+	if len(chunk) > 0 && chunk[0] == chunkS2 {
+		records, err := s2.Decode(nil, chunk[1:])
+		if err != nil {
+			return fmt.Errorf("corrupt aggregate chunk: %w", err)
+		}
+		chunk = records
+	}
 	for len(chunk) > 0 {
 		kl, n := binary.Uvarint(chunk)
 		if n <= 0 || uint64(len(chunk)-n) < kl {
@@ -184,7 +208,7 @@ func (n *aggNode) writeDeferred(put func(table string, key, value []byte, delete
 	joining := 0
 	flushChunk := func() {
 		if len(n.encArena) > chunkStart {
-			put(aggChunkTable, chunkKey(seq), n.encArena[chunkStart:len(n.encArena):len(n.encArena)], false)
+			put(aggChunkTable, chunkKey(seq), compressChunk(n.encArena[chunkStart:]), false)
 			seq++
 			chunkStart = len(n.encArena)
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -414,5 +415,41 @@ func TestDeferredAggregateDrainThroughRedoLog(t *testing.T) {
 		if r.Values[1] != int64(1) || r.Values[2] != int64(i) {
 			t.Fatalf("%v: n=%v total=%v, want 1/%d", r.Values[0], r.Values[1], r.Values[2], i)
 		}
+	}
+}
+
+// TestChunkRecordsBothForms: a chunk reads back the same records compressed (as commits write
+// it) and uncompressed (as the first builds with deferred writes did).
+func TestChunkRecordsBothForms(t *testing.T) {
+	var raw []byte
+	want := map[string]string{}
+	for i := range 500 {
+		k, v := fmt.Sprintf(`["k%d"]`, i), fmt.Sprintf(`[%d,[%d,%d]]`, 1700000000000+i, i%7, i)
+		raw = binary.AppendUvarint(raw, uint64(len(k)))
+		raw = append(raw, k...)
+		raw = binary.AppendUvarint(raw, uint64(len(v)))
+		raw = append(raw, v...)
+		want[k] = v
+	}
+	stored := compressChunk(raw)
+	if stored[0] != chunkS2 || len(stored) >= len(raw) {
+		t.Fatalf("compressed chunk: %d bytes from %d, first byte %#x", len(stored), len(raw), stored[0])
+	}
+	for name, chunk := range map[string][]byte{"compressed": stored, "uncompressed": raw} {
+		got := map[string]string{}
+		if err := eachChunkRecord(chunk, func(k, v []byte) error { got[string(k)] = string(v); return nil }); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d records, want %d", name, len(got), len(want))
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("%s: %s = %q, want %q", name, k, got[k], v)
+			}
+		}
+	}
+	if err := eachChunkRecord(append([]byte{chunkS2}, "not s2"...), func(_, _ []byte) error { return nil }); err == nil {
+		t.Fatal("a damaged compressed chunk read without error")
 	}
 }
