@@ -354,6 +354,18 @@ func (n *aggNode) committedDeferred() {
 		clear(d.queue[len(d.queue):cap(d.queue)])
 		d.qhead = 0
 	}
+	// A quiet entry at the front (it goes when its chunk is maxLiveChunks old) would keep the
+	// dead items of every update behind it; past four per pending entry, keep only live ones.
+	if len(d.queue)-d.qhead > 4*d.pending+1024 {
+		live := d.queue[:0]
+		for _, it := range d.queue[d.qhead:] {
+			if it.e.pending && it.e.chunk == it.chunk && !it.e.superseded {
+				live = append(live, it)
+			}
+		}
+		clear(d.queue[len(live):])
+		d.queue, d.qhead = live, 0
+	}
 	clear(d.writeOuts)
 	d.writeOuts = d.writeOuts[:0]
 	if cap(n.encArena) > 4<<20 {

@@ -453,3 +453,38 @@ func TestChunkRecordsBothForms(t *testing.T) {
 		t.Fatal("a damaged compressed chunk read without error")
 	}
 }
+
+// TestDeferredAggregateQueueStaysSmall: a group updated once stays at the front of the pending
+// queue until its chunk is maxLiveChunks old; the dead items of the updates queued behind it
+// meanwhile are dropped, so the queue stays near the number of pending entries.
+func TestDeferredAggregateQueueStaysSmall(t *testing.T) {
+	e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM s (k STRING KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=1);",
+		"CREATE TABLE c AS SELECT k, COUNT(*) AS n FROM s GROUP BY k;",
+		"INSERT INTO s (k, v) VALUES ('lonely', 1);",
+	)
+	quiesce(t, e)
+	const hot, commits = 500, 12
+	for c := range commits {
+		var sb strings.Builder
+		for i := range hot {
+			fmt.Fprintf(&sb, "INSERT INTO s (k, v) VALUES ('hot%d', %d);\n", i, c)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+	}
+	d := queryTasks(e, "CTAS_C_0")[0].pl.agg.deferred
+	if !d.queue[d.qhead].e.pending || string(d.queue[d.qhead].e.stateKey) != `["lonely"]` {
+		t.Fatalf("front of the queue: %s, want the lonely group still pending", d.queue[d.qhead].e.stateKey)
+	}
+	if n := len(d.queue) - d.qhead; n > 4*d.pending+1024 {
+		t.Fatalf("queue holds %d items for %d pending entries", n, d.pending)
+	}
+	for k, want := range map[string]int64{"lonely": 1, "hot7": commits} {
+		if rows := pullAll(t, e, s, fmt.Sprintf("SELECT n FROM c WHERE k = '%s';", k)); len(rows) != 1 || rows[0].Values[0] != want {
+			t.Fatalf("%s: %v, want %d", k, rows, want)
+		}
+	}
+}
