@@ -631,6 +631,17 @@ func (n *aggNode) committed() {
 		n.committedDeferred()
 		return
 	}
+	n.settleDirty(func(_ int, e *aggEntry) { n.noteWritten(e) })
+	if cap(n.encArena) > 4<<20 {
+		n.encArena = nil
+	}
+	n.encArena = n.encArena[:0]
+	n.evict()
+}
+
+// settleDirty marks the dirty entries clean once their commit is made, drops the deleted ones
+// from the cache, and passes each written one (with its index in dirtyList) to written.
+func (n *aggNode) settleDirty(written func(i int, e *aggEntry)) {
 	for i, e := range n.dirtyList {
 		n.dirtyList[i] = nil
 		if !e.dirty {
@@ -644,14 +655,9 @@ func (n *aggNode) committed() {
 			delete(n.cache, string(e.stateKey))
 			continue
 		}
-		n.noteWritten(e)
+		written(i, e)
 	}
 	n.dirtyList = n.dirtyList[:0]
-	if cap(n.encArena) > 4<<20 {
-		n.encArena = nil
-	}
-	n.encArena = n.encArena[:0]
-	n.evict()
 }
 
 // cacheLimit is this node's share of maxAggCacheEntries: a query run as one task per

@@ -305,19 +305,7 @@ func (n *aggNode) committedDeferred() {
 	// the commits that the pending bound spans.
 	horizon := uint64(float64(n.pendingLimit()) / max(d.perCommit, 1))
 	absorbed, updated := 0, 0
-	for i, e := range n.dirtyList {
-		n.dirtyList[i] = nil
-		if !e.dirty {
-			continue
-		}
-		e.dirty = false
-		if e.superseded {
-			continue
-		}
-		if e.deleted {
-			delete(n.cache, string(e.stateKey))
-			continue
-		}
+	n.settleDirty(func(i int, e *aggEntry) {
 		updated++
 		if e.pending || (e.lastWrite > 0 && d.commits-e.lastWrite <= horizon) {
 			absorbed++
@@ -336,9 +324,8 @@ func (n *aggNode) committedDeferred() {
 			}
 			n.noteWritten(e)
 		}
-	}
+	})
 	d.decide(absorbed, updated, n.pendingLimit())
-	n.dirtyList = n.dirtyList[:0]
 	d.firstChunk, d.nextChunk = d.newFirst, d.newNext
 	// Drop the queue's dead front, and compact it once half of it is dead.
 	for d.qhead < len(d.queue) {

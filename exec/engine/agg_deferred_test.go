@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -149,22 +148,7 @@ func TestDeferredAggregateWritesSurviveCrash(t *testing.T) {
 	quiesce(t, e)
 	check(e, s, 1800)
 	for sink, perKey := range map[string]int{"W": 2, "G": 6} {
-		recs := topicRecords(t, lg, sink)
-		if len(recs) != 1800 {
-			t.Errorf("%s holds %d changelog records, want 1800 (one per input)", sink, len(recs))
-		}
-		next := map[string]int64{}
-		for _, r := range recs {
-			var v struct{ N int64 }
-			if err := json.Unmarshal(r.Value, &v); err != nil {
-				t.Fatal(err)
-			}
-			next[string(r.Key)]++
-			if v.N != next[string(r.Key)] {
-				t.Fatalf("%s key %x: count %d after %d", sink, r.Key, v.N, next[string(r.Key)]-1)
-			}
-		}
-		for k, n := range next {
+		for k, n := range checkCountChangelog(t, lg, sink, 1800) {
 			if n != int64(perKey) {
 				t.Errorf("%s key %x: %d updates, want %d", sink, k, n, perKey)
 			}

@@ -144,6 +144,29 @@ func quiesce(t *testing.T, e *Engine) {
 	}
 }
 
+// checkCountChangelog checks that sink holds want changelog records (one per input) and that
+// each key's N counts 1, 2, 3, ... in order, with no gap or repeat; it returns each key's
+// number of updates.
+func checkCountChangelog(t *testing.T, lg storage.Log, sink string, want int) map[string]int64 {
+	t.Helper()
+	recs := topicRecords(t, lg, sink)
+	if len(recs) != want {
+		t.Errorf("%s holds %d changelog records, want %d (one per input)", sink, len(recs), want)
+	}
+	next := map[string]int64{}
+	for _, r := range recs {
+		var v struct{ N int64 }
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		next[string(r.Key)]++
+		if v.N != next[string(r.Key)] {
+			t.Fatalf("%s key %x: count %d after %d", sink, r.Key, v.N, next[string(r.Key)]-1)
+		}
+	}
+	return next
+}
+
 // queryTasks returns a query's tasks: repartition writers (repart set) first.
 func queryTasks(e *Engine, id string) []*task {
 	e.mu.Lock()
@@ -539,22 +562,7 @@ func TestPartitionedAggregationExactlyOnceAfterCrash(t *testing.T) {
 		t.Fatalf("the crash left no uncommitted output to cut (%d records before, %d after)", before, after)
 	}
 	for sink, groups := range map[string]int{"BY_ID": 50, "BY_REGION": 7} {
-		recs := topicRecords(t, lg, sink)
-		if len(recs) != 900 {
-			t.Errorf("%s holds %d changelog records, want 900 (one per input)", sink, len(recs))
-		}
-		// The changelog of each group counts 1, 2, 3, ... in order, with no gap or repeat.
-		next := map[string]int64{}
-		for _, r := range recs {
-			var v struct{ N int64 }
-			if err := json.Unmarshal(r.Value, &v); err != nil {
-				t.Fatal(err)
-			}
-			next[string(r.Key)]++
-			if v.N != next[string(r.Key)] {
-				t.Fatalf("%s key %s: count %d after %d", sink, r.Key, v.N, next[string(r.Key)]-1)
-			}
-		}
+		next := checkCountChangelog(t, lg, sink, 900)
 		if len(next) != groups {
 			t.Errorf("%s has %d groups, want %d", sink, len(next), groups)
 		}

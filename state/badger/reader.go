@@ -51,6 +51,17 @@ func (r *reader) Get(table string, key []byte) ([]byte, bool, error) {
 }
 
 func (r *reader) Scan(table string, from, to []byte, fn func(key, value []byte) bool) error {
+	return r.scan(table, from, to, true, fn)
+}
+
+// ScanKeys lists keys without fetching or copying values.
+func (r *reader) ScanKeys(table string, from, to []byte, fn func(key []byte) bool) error {
+	return r.scan(table, from, to, false, func(k, _ []byte) bool { return fn(k) })
+}
+
+// scan calls fn with copies of the keys in [from, to) of table, and of their values when
+// withValues is set, from one snapshot.
+func (r *reader) scan(table string, from, to []byte, withValues bool, fn func(key, value []byte) bool) error {
 	txn, ok := r.snapshot()
 	if !ok {
 		return state.ErrClosed
@@ -65,34 +76,14 @@ func (r *reader) Scan(table string, from, to []byte, fn func(key, value []byte) 
 		if bytes.Compare(item.Key(), hi) >= 0 {
 			return nil
 		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
+		var v []byte
+		if withValues {
+			var err error
+			if v, err = item.ValueCopy(nil); err != nil {
+				return err
+			}
 		}
 		if !fn(item.KeyCopy(nil)[len(tp):], v) {
-			return nil
-		}
-	}
-	return nil
-}
-
-// ScanKeys lists keys without fetching or copying values.
-func (r *reader) ScanKeys(table string, from, to []byte, fn func(key []byte) bool) error {
-	txn, ok := r.snapshot()
-	if !ok {
-		return state.ErrClosed
-	}
-	defer r.done(txn)
-	tp := tablePrefix(r.s.prefix, table)
-	lo, hi := scanBounds(tp, from, to)
-	it := txn.NewIterator(bdg.IteratorOptions{Prefix: tp})
-	defer it.Close()
-	for it.Seek(lo); it.Valid(); it.Next() {
-		k := it.Item().Key()
-		if bytes.Compare(k, hi) >= 0 {
-			return nil
-		}
-		if !fn(bytes.Clone(k[len(tp):])) {
 			return nil
 		}
 	}
