@@ -203,6 +203,8 @@ func (e *Engine) startInsert(ctx context.Context, qi *queryInfo, p *queryPlan, s
 		return e.startInsertRepartitioned(ctx, qi, p, sink)
 	case p.insertStreamJoinRepartitionable():
 		return e.startStreamJoinInsert(ctx, qi, p, sink)
+	case p.insertStagedJoinRepartitionable():
+		return e.startStagedJoin(ctx, qi, p, sink, true)
 	case !parallel && p.join == nil && sink.Partitions == 1 && p.singlePartitionSources():
 		// One partition in, one out: a task that owns partition 0 appends through its one
 		// owner, which makes it exactly once (it keeps no state).

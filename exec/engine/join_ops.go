@@ -796,11 +796,20 @@ func (op *joinOp) pushFKRight(c *change) error {
 // instantiateJoin builds the join steps over the pipeline's sources, ending in next, and
 // returns the entry of every bound source.
 func (p *queryPlan) instantiateJoin(pl *pipeline, next node) ([]func(*storage.Record) error, error) {
+	return p.instantiateJoinSteps(pl, p.joinFrom, len(p.join.steps), next)
+}
+
+// instantiateJoinSteps builds steps lo…hi−1 of the join, the last feeding next, and returns
+// the pipeline's entries. With lo = 0 they are one per source 0…hi. With lo > 0 the earlier
+// steps ran in other tasks: the first entry takes the joined changes those tasks routed
+// through a repartition topic (as joinedRepartNode writes them) to step lo's left side, and
+// one entry per source lo+1…hi follows.
+func (p *queryPlan) instantiateJoinSteps(pl *pipeline, lo, hi int, next node) ([]func(*storage.Record) error, error) {
 	jp := p.join
-	ops := make([]*joinOp, len(jp.steps))
-	for i := len(jp.steps) - 1; i >= 0; i-- {
+	ops := make([]*joinOp, hi)
+	for i := hi - 1; i >= lo; i-- {
 		out := next
-		if i+1 < len(jp.steps) {
+		if i+1 < hi {
 			out = joinSide{op: ops[i+1], side: sideLeft}
 		}
 		op, err := newJoinOp(pl, p, i, out)
@@ -809,8 +818,14 @@ func (p *queryPlan) instantiateJoin(pl *pipeline, next node) ([]func(*storage.Re
 		}
 		ops[i] = op
 	}
-	entries := make([]func(*storage.Record) error, len(p.sources))
-	for i, bs := range p.sources {
+	var entries []func(*storage.Record) error
+	firstSource := 0
+	if lo > 0 {
+		entries = append(entries, joinedChangesTo(pl, p.joinedTypes(), joinSide{op: ops[lo], side: sideLeft}))
+		firstSource = lo + 1
+	}
+	for i := firstSource; i <= hi; i++ {
+		bs := p.sources[i]
 		var in node
 		if i == 0 {
 			in = joinSide{op: ops[0], side: sideLeft}
@@ -825,7 +840,7 @@ func (p *queryPlan) instantiateJoin(pl *pipeline, next node) ([]func(*storage.Re
 		if err != nil {
 			return nil, err
 		}
-		entries[i] = entry
+		entries = append(entries, entry)
 	}
 	return entries, nil
 }

@@ -40,6 +40,10 @@ type queryPlan struct {
 	sinkName string
 	sources  []*boundSource
 	join     *joinPlan
+	// joinFrom is the first join step this plan's pipelines run; the steps before it ran in
+	// other tasks, which routed their joined rows here (startStagedJoin). 0 when the
+	// pipeline runs the whole join.
+	joinFrom int
 	inCols   []eval.Col // layout after FROM/JOIN
 	where    *eval.Expr
 	// partition (PARTITION BY) re-keys stream rows; its layout replaces inCols downstream.

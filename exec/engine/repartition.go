@@ -42,7 +42,8 @@ func (p *queryPlan) repartitionable(sink *source) bool {
 	}
 	if p.join != nil {
 		return p.joinRepartitionable(sink) || p.joinAggRepartitionable() || p.joinAggTwoStage() ||
-			p.streamJoinRepartitionable(sink) || p.streamJoinAggTwoStage() || p.joinBroadcastRepartitionable(sink)
+			p.streamJoinRepartitionable(sink) || p.streamJoinAggTwoStage() || p.joinBroadcastRepartitionable(sink) ||
+			p.stagedJoinRepartitionable(sink)
 	}
 	if p.agg == nil || p.partition != nil || len(p.sources) != 1 || p.groupsBySourceKey() {
 		return false
@@ -123,6 +124,8 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 		return e.startStreamJoinRepartitioned(ctx, qi, plan, sink)
 	case plan.streamJoinAggTwoStage():
 		return e.startStreamJoinAggTwoStage(ctx, qi, plan, sink)
+	case plan.stagedJoinRepartitionable(sink):
+		return e.startStagedJoin(ctx, qi, plan, sink, false)
 	}
 	src := plan.sources[0].src // the aggregation's source, or the join's stream
 	info, err := e.log.DescribeTopic(ctx, src.Topic)

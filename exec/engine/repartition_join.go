@@ -57,7 +57,7 @@ func (e *Engine) startJoinedWriter(ctx context.Context, qi *queryInfo, plan *que
 	if err != nil {
 		return nil, err
 	}
-	jr, err := joinedRepartTail(t, plan, sink, topic, w, committed)
+	jr, err := joinedRepartTail(t, plan, sink, topic, w, committed, plan.agg.groups)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +146,11 @@ func (n *joinedRepartNode) send(p int32, old, new *eval.Rec, ts int64) {
 // task's stream time as the rows' timestamps do (Kafka Streams' stream time after a
 // repartition topic).
 func joinedChanges(pl *pipeline, typs []*types.Type) func(*storage.Record) error {
+	return joinedChangesTo(pl, typs, nodeFunc(func(c *change) error { return pl.agg.push(c) }))
+}
+
+// joinedChangesTo is joinedChanges for any node: an aggregation, or a later join step.
+func joinedChangesTo(pl *pipeline, typs []*types.Type, next node) func(*storage.Record) error {
 	return func(rec *storage.Record) error {
 		if len(rec.Value) < 1 {
 			return fmt.Errorf("corrupt joined change at %d", rec.Offset)
@@ -179,7 +184,7 @@ func joinedChanges(pl *pipeline, typs []*types.Type) func(*storage.Record) error
 		if c.old == nil && c.new == nil {
 			return nil
 		}
-		return pl.agg.push(&c)
+		return next.push(&c)
 	}
 }
 
@@ -249,9 +254,10 @@ func (e *Engine) startJoinStage(ctx context.Context, qi *queryInfo, plan *queryP
 }
 
 // joinedRepartTail makes t writer number j of topic (the one a join writer, or a two-stage
-// query's join task, feeds the aggregation tasks through), whose pipeline ends in the
-// returned node.
-func joinedRepartTail(t *task, plan *queryPlan, sink *source, topic string, j int32, committed map[string]int64) (*joinedRepartNode, error) {
+// query's join task, feeds the next stage through), whose pipeline ends in the returned node:
+// it routes each joined row by the values of route (the aggregation's groups, or the next
+// join step's key) encoded as the sink's key.
+func joinedRepartTail(t *task, plan *queryPlan, sink *source, topic string, j int32, committed map[string]int64, route []*eval.Expr) (*joinedRepartNode, error) {
 	nOut := sink.Partitions
 	lo := t.makeWriter(topic, j, nOut)
 	kc, _, err := sink.codecs()
@@ -260,7 +266,7 @@ func joinedRepartTail(t *task, plan *queryPlan, sink *source, topic string, j in
 	}
 	jr := &joinedRepartNode{
 		t:     t,
-		rn:    &repartNode{groups: plan.agg.groups, kc: kc, base: lo, n: nOut, group: make([]any, len(plan.agg.groups))},
+		rn:    &repartNode{groups: route, kc: kc, base: lo, n: nOut, group: make([]any, len(route))},
 		typs:  plan.joinedTypes(),
 		index: j,
 		seq:   committed[joinSeqKey],

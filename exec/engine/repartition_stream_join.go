@@ -65,7 +65,7 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 	if err != nil {
 		return err
 	}
-	writers, err := e.startSideWriters(ctx, qi, plan, sink, topic, counts, nOut, kc)
+	writers, err := e.startSideWriters(ctx, qi, plan, sink, topic, sideWriters{counts: counts}, nOut, kc)
 	if err != nil {
 		return err
 	}
@@ -78,13 +78,33 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 	return nil
 }
 
+// sideWriters says which streams' writers startSideWriters starts: the join's streams sides
+// (nil: 0, 1, …), with counts[i] partitions each, as writers firstWriter, firstWriter+1, … of
+// the topic. Their stores are named by store (default "%s-r%d") from the query id and their
+// writer number.
+type sideWriters struct {
+	sides       []int
+	counts      []int
+	firstWriter int
+	store       string
+}
+
 // startSideWriters starts one writer per partition of each stream, in source order, routing
 // each record to one of nOut partitions by its join key encoded with kc.
-func (e *Engine) startSideWriters(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, counts []int, nOut int, kc serde.Codec) ([]*repartWriter, error) {
-	writers := make([]*repartWriter, 0, sum(counts))
-	for side := range counts {
-		for part := 0; part < counts[side]; part++ {
-			t, err := e.startSideWriter(ctx, qi, plan, sink, topic, len(writers), side, int32(part), nOut, kc)
+func (e *Engine) startSideWriters(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, sw sideWriters, nOut int, kc serde.Codec) ([]*repartWriter, error) {
+	writers := make([]*repartWriter, 0, sum(sw.counts))
+	store := sw.store
+	if store == "" {
+		store = "%s-r%d"
+	}
+	for i, n := range sw.counts {
+		side := i
+		if sw.sides != nil {
+			side = sw.sides[i]
+		}
+		for part := 0; part < n; part++ {
+			w := sw.firstWriter + len(writers)
+			t, err := e.startSideWriter(ctx, qi, plan, sink, topic, fmt.Sprintf(store, qi.ID, w), w, side, int32(part), nOut, kc)
 			if err != nil {
 				stopAll(qi)
 				return nil, err
@@ -95,11 +115,12 @@ func (e *Engine) startSideWriters(ctx context.Context, qi *queryInfo, plan *quer
 	return writers, nil
 }
 
-// startSideWriter starts writer number w: it routes each record of partition part of the
-// join's stream number side to the sink partition of its join key (the ON expression of the
-// step that joins it; the first step's left expression for the first stream).
-func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, w, side int, part int32, nOut int, kc serde.Codec) (*task, error) {
-	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, fmt.Sprintf("%s-r%d", qi.ID, w))
+// startSideWriter starts writer number w (its store storeID): it routes each record of
+// partition part of the join's stream number side to the sink partition of its join key (the
+// ON expression of the step that joins it; the first step's left expression for the first
+// stream).
+func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic, storeID string, w, side int, part int32, nOut int, kc serde.Codec) (*task, error) {
+	t, committed, err := e.newTaskStore(qi, plan, sink, true, -1, storeID)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +235,7 @@ func (e *Engine) startStreamJoinWriters(ctx context.Context, qi *queryInfo, plan
 	if err := e.createRepartTopic(ctx, second, nOut*nOut); err != nil {
 		return "", nil, err
 	}
-	writers, err := e.startSideWriters(ctx, qi, plan, sink, first, counts, nOut, groupKeyCodec{typs: []*types.Type{plan.join.steps[0].keyType}})
+	writers, err := e.startSideWriters(ctx, qi, plan, sink, first, sideWriters{counts: counts}, nOut, groupKeyCodec{typs: []*types.Type{plan.join.steps[0].keyType}})
 	if err != nil {
 		return "", nil, err
 	}

@@ -308,8 +308,10 @@ func (p *queryPlan) layoutSignature(sink *source) string {
 		flag("joinAggTwoStage", p.joinAggTwoStage())
 		flag("streamJoinRepartitionable", p.streamJoinRepartitionable(sink))
 		flag("streamJoinAggTwoStage", p.streamJoinAggTwoStage())
+		flag("stagedJoinRepartitionable", p.stagedJoinRepartitionable(sink))
 		flag("joinBroadcastRepartitionable", p.joinBroadcastRepartitionable(sink))
 		flag("insertStreamJoinRepartitionable", p.insertStreamJoinRepartitionable())
+		flag("insertStagedJoinRepartitionable", p.insertStagedJoinRepartitionable())
 		flag("streamTableRoutable", p.streamTableRoutable())
 		for i := range p.sources {
 			flag(fmt.Sprintf("broadcast%d", i), p.broadcastSources()[i])
