@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/sluicedb/sluice/exec/eval"
@@ -49,6 +50,10 @@ type joinOp struct {
 	leftNK       int
 	// sinceClean counts buffered records since expired stream-stream buffers were purged.
 	sinceClean int
+	// oldest is, per side, a lower bound of the buffered records' timestamps (math.MinInt64
+	// until a purge has scanned the buffer), so that a purge with nothing to expire skips
+	// its full scan.
+	oldest [2]int64
 }
 
 const (
@@ -63,6 +68,7 @@ func newJoinOp(pl *pipeline, p *queryPlan, i int, next node) (*joinOp, error) {
 		tL: pre + "L", tR: pre + "R", tO: pre + "O", tI: pre + "I", tM: pre + "M"}
 	op.typs = p.joinedTypes()
 	op.streamTime, op.obs[0], op.obs[1] = -1<<62, -1<<62, -1<<62
+	op.oldest = [2]int64{math.MinInt64, math.MinInt64}
 	if b, ok, err := op.st.Get(op.tM, []byte("clock")); err != nil {
 		return nil, err
 	} else if ok && len(b) == 32 {
@@ -377,6 +383,7 @@ func (op *joinOp) pushStream(side int, c *change) error {
 		k := appendTs(append([]byte(nil), kb...), ts)
 		k = binary.BigEndian.AppendUint64(k, uint64(op.seq))
 		op.st.Put(own, k, op.encodeRow(r))
+		op.oldest[side] = min(op.oldest[side], ts)
 		op.sinceClean++
 	}
 	op.saveClock()
@@ -534,16 +541,26 @@ func (op *joinOp) deletePending(ts int64, side int, kb []byte) error {
 func (op *joinOp) purge(retention int64) error {
 	for side, t := range []string{op.tL, op.tR} {
 		limit := op.obs[side] - retention + 1
+		if limit <= op.oldest[side] {
+			continue // nothing buffered on this side is that old
+		}
 		var keys [][]byte
+		oldest := int64(math.MaxInt64)
 		err := op.st.Scan(t, nil, nil, func(k, v []byte) bool {
-			if len(k) >= 16 && readTs(k[len(k)-16:]) < limit {
+			if len(k) < 16 {
+				return true
+			}
+			if ts := readTs(k[len(k)-16:]); ts < limit {
 				keys = append(keys, append([]byte(nil), k...))
+			} else {
+				oldest = min(oldest, ts)
 			}
 			return true
 		})
 		if err != nil {
 			return err
 		}
+		op.oldest[side] = oldest
 		for _, k := range keys {
 			op.st.Delete(t, k)
 		}

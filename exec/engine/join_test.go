@@ -161,3 +161,50 @@ func TestJoinValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamJoinBuffersArePurged: a stream-stream join keeps only the records its window and
+// grace period can still match (plus those buffered since the last purge), also after a
+// restart, when it no longer knows how old its oldest buffered record is.
+func TestStreamJoinBuffersArePurged(t *testing.T) {
+	dir := t.TempDir()
+	e, _, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		`CREATE STREAM a (id STRING KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);`,
+		`CREATE STREAM b (id STRING KEY, v INT) WITH (kafka_topic='b', value_format='JSON', partitions=1);`,
+		`CREATE STREAM ab AS SELECT a.id AS id, a.v AS av, b.v AS bv FROM a JOIN b WITHIN 1 SECOND GRACE PERIOD 1 SECOND ON a.id = b.id;`)
+	insert := func(e *Engine, from, to int) {
+		var sb strings.Builder
+		for i := from; i < to; i++ {
+			// 100 ms apart: a purge every 10,000 records finds almost all of them expired.
+			fmt.Fprintf(&sb, "INSERT INTO a (ROWTIME, id, v) VALUES (%d, 'k%d', %d);\n", 1000+i*100, i%50, i)
+			fmt.Fprintf(&sb, "INSERT INTO b (ROWTIME, id, v) VALUES (%d, 'k%d', %d);\n", 1050+i*100, i%50, i)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+	}
+	buffered := func(e *Engine) (n [2]int) {
+		tk := queryTasks(e, "CSAS_AB_0")[0]
+		for side, table := range []string{"j0L", "j0R"} {
+			if err := tk.store.Scan(table, nil, nil, func(k, v []byte) bool { n[side]++; return true }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return n
+	}
+	insert(e, 0, 25_000)
+	// Each side buffered 25,000 records; purges ran after 10,001 and 20,002 of them, so
+	// at most the last 5,000 or so (and the 30 in retention) remain.
+	if n := buffered(e); n[0] > 6_000 || n[1] > 6_000 || n[0] == 0 || n[1] == 0 {
+		t.Fatalf("buffered records per side: %v, want at most 6,000 each", n)
+	}
+	if err := queryTasks(e, "CSAS_AB_0")[0].commit(); err != nil {
+		t.Fatal(err)
+	}
+	crash()
+	e, _, _ = openBadgerEngine(t, dir, true)
+	insert(e, 25_000, 40_000)
+	if n := buffered(e); n[0] > 6_000 || n[1] > 6_000 {
+		t.Fatalf("buffered records per side after a restart: %v, want at most 6,000 each", n)
+	}
+}

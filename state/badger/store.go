@@ -152,7 +152,9 @@ func (s *Store) Scan(table string, from, to []byte, fn func(key, value []byte) b
 	defer s.m.gate.leave()
 	txn := s.m.db.NewTransaction(false)
 	defer txn.Discard()
-	it := txn.NewIterator(bdg.IteratorOptions{Prefix: tp})
+	// The longest prefix every key in [lo, hi) shares (a join's window of one key, say) lets
+	// Badger skip the tables that cannot hold it.
+	it := txn.NewIterator(bdg.IteratorOptions{Prefix: commonPrefix(lo, hi, len(tp))})
 	defer it.Close()
 
 	it.Seek(lo)
@@ -192,6 +194,15 @@ func (s *Store) Scan(table string, from, to []byte, fn func(key, value []byte) b
 			}
 		}
 	}
+}
+
+// commonPrefix is a prefix of every key in [lo, hi): the bytes lo and hi share, from their
+// first n (the table prefix) on. A key at or after lo and before hi starts with them too.
+func commonPrefix(lo, hi []byte, n int) []byte {
+	for n < len(lo) && n < len(hi) && lo[n] == hi[n] {
+		n++
+	}
+	return lo[:n]
 }
 
 // scanBounds turns table-relative [from, to) into database keys.

@@ -17,6 +17,9 @@
 //	join-repart  the same join on a non-key column of the orders (a repartition stage first)
 //	join-agg     the orders joined to the users and counted per user region (100 regions):
 //	             join writers per partition, then aggregation tasks behind a repartition topic
+//	join-staged  500,000 orders joined to 500,000 shipments on the item (stream-stream), then
+//	             to the users table on the orders' user: two join stages, each behind a
+//	             repartition topic; records/s counts orders and shipments
 //
 // Each scenario runs in a child process so that its peak RSS (VmHWM) is its own.
 package main
@@ -44,7 +47,7 @@ import (
 )
 
 var (
-	scenario   = flag.String("scenario", "", "run one scenario: csas, rekey, insert, window, join, join-repart or join-agg (default: all, each in a child process)")
+	scenario   = flag.String("scenario", "", "run one scenario: csas, rekey, insert, window, join, join-repart, join-agg or join-staged (default: all, each in a child process)")
 	records    = flag.Int("records", 1_000_000, "input records per scenario")
 	keys       = flag.Int("keys", 100_000, "distinct keys (window: GROUP BY keys; join: table rows)")
 	partitions = flag.Int("partitions", 2, "partitions of the input topics")
@@ -64,7 +67,7 @@ func main() {
 		fmt.Printf("enginebench: %d records, %d keys, %d partitions, batches of %d, embedded log + Badger, server mode\n",
 			*records, *keys, *partitions, *batch)
 		failed := false
-		for _, s := range []string{"csas", "rekey", "insert", "window", "join", "join-repart", "join-agg"} {
+		for _, s := range []string{"csas", "rekey", "insert", "window", "join", "join-repart", "join-agg", "join-staged"} {
 			args := append([]string{"-scenario", s}, os.Args[1:]...)
 			cmd := exec.Command(os.Args[0], args...)
 			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -122,6 +125,8 @@ func main() {
 		err = runJoinRepart(ctx)
 	case "join-agg":
 		err = runJoinAgg(ctx)
+	case "join-staged":
+		err = runJoinStaged(ctx)
 	default:
 		err = fmt.Errorf("unknown scenario %q", *scenario)
 	}
@@ -473,6 +478,57 @@ func runJoinAgg(ctx context.Context) error {
 		note += fmt.Sprintf(" WARNING: want %d", *records)
 	}
 	report("join-agg", *records, d, note)
+	return nil
+}
+
+// runJoinStaged: orders (keyed by order id) meet their shipments on the item within an hour,
+// then the users table on the order's user: a staged join. Orders and shipments are appended
+// in alternating batches, shipment i a millisecond after order i; the time runs from the first
+// append to the last joined record.
+func runJoinStaged(ctx context.Context) error {
+	b, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	if err := b.exec(ctx, fmt.Sprintf(`CREATE TABLE users (UID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM orders (OID STRING KEY, ITEM STRING, UID STRING) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM ships (SID STRING KEY, REF STRING) WITH (KAFKA_TOPIC='ships', VALUE_FORMAT='JSON', PARTITIONS=%d);
+		CREATE STREAM enriched AS SELECT o.UID AS UID, o.OID AS OID, s.SID AS SID, u.NAME AS NAME
+		  FROM orders o JOIN ships s WITHIN 1 HOUR ON o.ITEM = s.REF JOIN users u ON o.UID = u.UID;`, *partitions, *partitions, *partitions)); err != nil {
+		return err
+	}
+	part := func(k []byte) int32 { return storage.PartitionFor(k, *partitions) }
+	if err := b.produceKeyed(ctx, "users", *keys, part, func(i int) ([]byte, []byte, int64) {
+		return []byte("u" + strconv.Itoa(i)), []byte(`{"NAME":"user ` + strconv.Itoa(i) + `"}`), 1_600_000_000_000
+	}); err != nil {
+		return err
+	}
+	if err := b.e.Quiesce(ctx); err != nil {
+		return err
+	}
+	n := *records / 2
+	start := time.Now()
+	for from := 0; from < n; from += *batch {
+		count := min(*batch, n-from)
+		if err := b.produceKeyed(ctx, "orders", count, part, func(i int) ([]byte, []byte, int64) {
+			i += from
+			return []byte("o" + strconv.Itoa(i)), []byte(`{"ITEM":"i` + strconv.Itoa(i) + `","UID":"u` + strconv.Itoa((i*7)%*keys) + `"}`), int64(1_700_000_000_000 + i)
+		}); err != nil {
+			return err
+		}
+		if err := b.produceKeyed(ctx, "ships", count, part, func(i int) ([]byte, []byte, int64) {
+			i += from
+			return []byte("s" + strconv.Itoa(i)), []byte(`{"REF":"i` + strconv.Itoa(i) + `"}`), int64(1_700_000_000_001 + i)
+		}); err != nil {
+			return err
+		}
+	}
+	produced := time.Since(start)
+	if err := b.waitTopic(ctx, "ENRICHED", int64(n)); err != nil {
+		return err
+	}
+	report("join-staged", 2*n, time.Since(start), fmt.Sprintf("(orders=%d, shipments=%d, users=%d, appended in %.3fs)", n, n, *keys, produced.Seconds()))
 	return nil
 }
 
