@@ -92,3 +92,27 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestExplainNamesSinks: EXPLAIN of a running query, and of a CSAS statement, names the sink
+// in queryDescription.sinks, as ksqlDB's does; EXPLAIN of a SELECT names none.
+func TestExplainNamesSinks(t *testing.T) {
+	e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+	s := NewSession()
+	execAll(t, e, s,
+		`CREATE STREAM src (id STRING KEY, v INT) WITH (kafka_topic='src', value_format='JSON', partitions=1);`,
+		`CREATE STREAM big AS SELECT id, v FROM src WHERE v > 10;`)
+	for stmt, want := range map[string]string{
+		"EXPLAIN CSAS_BIG_0;": "[BIG]",
+		"EXPLAIN CREATE STREAM small AS SELECT id, v FROM src WHERE v < 10;": "[SMALL]",
+		"EXPLAIN SELECT * FROM src EMIT CHANGES;":                            "[]",
+	} {
+		res, err := e.Execute(context.Background(), s, stmt)
+		if err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		desc := res[0].Entity["queryDescription"].(map[string]any)
+		if got := fmt.Sprint(desc["sinks"]); got != want {
+			t.Errorf("%s: sinks %s, want %s", stmt, got, want)
+		}
+	}
+}

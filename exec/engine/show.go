@@ -295,12 +295,13 @@ func (e *Engine) explain(ctx context.Context, s *Session, n *ast.Explain) (*Resu
 	var q *queryInfo
 	var plan *queryPlan
 	var sql string
+	sinks := []string{} // the query's sink; none for a SELECT
 	if n.Statement == nil {
 		q = e.cat.queries[strings.ToUpper(n.QueryID)]
 		if q == nil {
 			return nil, errf("Query with id:%s does not exist, use SHOW QUERIES to view the full set of running queries.", n.QueryID)
 		}
-		sql = q.SQL
+		sql, sinks = q.SQL, []string{q.Sink}
 		if q.task != nil {
 			plan = q.task.plan
 		}
@@ -313,8 +314,10 @@ func (e *Engine) explain(ctx context.Context, s *Session, n *ast.Explain) (*Resu
 			query = st.Query
 		case *ast.CreateAsSelect:
 			query, sink = st.Query, st.Name
+			sinks = []string{sink}
 		case *ast.InsertSelect:
 			query, sink = st.Query, st.Target
+			sinks = []string{sink}
 		default:
 			return nil, errf("The provided statement does not run a ksql query")
 		}
@@ -350,7 +353,7 @@ func (e *Engine) explain(ctx context.Context, s *Session, n *ast.Explain) (*Resu
 	}
 	res.Entity = map[string]any{"@type": "queryDescription", "queryDescription": map[string]any{"id": id, "statementText": sql,
 		"fields": fields, "executionPlan": text, "topology": text, "overriddenProperties": map[string]any{}, "sources": plan.sourceNames(),
-		"sinks": []any{}, "queryType": "PERSISTENT", "state": "RUNNING", "queryErrors": []any{}, "ksqlHostQueryStatus": map[string]any{}}}
+		"sinks": sinks, "queryType": "PERSISTENT", "state": "RUNNING", "queryErrors": []any{}, "ksqlHostQueryStatus": map[string]any{}}}
 	return res, nil
 }
 
