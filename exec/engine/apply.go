@@ -191,6 +191,10 @@ func (e *Engine) startLayout(ctx context.Context, qi *queryInfo, p *queryPlan, s
 // A query that already ran in another layout keeps it (its committed offsets and state live
 // in that layout's stores).
 func (e *Engine) startInsert(ctx context.Context, qi *queryInfo, p *queryPlan, sink *source) error {
+	// A target no query writes gets owners, through which the query's rows go (plain_owner.go).
+	if err := e.ensurePlainOwners(ctx, sink); err != nil {
+		return err
+	}
 	parallel := p.partitionParallel(sink) || p.joinPartitionParallel(sink)
 	switch {
 	case e.ranAsOneTask(qi.ID):

@@ -615,6 +615,9 @@ func (e *Engine) endQuery(ctx context.Context, q *queryInfo) {
 	e.forgetInsertPositions(q)
 	e.dropQueryTopics(ctx, q)
 	e.removeQuery(q.ID)
+	if sink := e.cat.sources[q.Sink]; q.Kind == "INSERT" && sink != nil {
+		e.closePlainOwners(sink.Topic)
+	}
 }
 
 func (e *Engine) removeQuery(id string) {

@@ -53,6 +53,9 @@ type Engine struct {
 	cat *catalog
 
 	owners sinkOwners // the tasks that are exclusive writers of sink partitions
+	// plainOwners are the standalone owners of plain streams that INSERT INTO queries write,
+	// by topic (plain_owner.go).
+	plainOwners map[string][]*task
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -87,7 +90,11 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := e.ensureTopic(ctx, CommandTopic, 1); err != nil {
 		return nil, err
 	}
+	e.plainOwners = map[string][]*task{}
 	if err := e.replay(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.sweepPlainOwners(ctx); err != nil {
 		return nil, err
 	}
 	if !cfg.Deterministic {
@@ -146,6 +153,7 @@ func (e *Engine) Close() error {
 			t.stop()
 		}
 	}
+	e.closeAllPlainOwners()
 	e.cancel()
 	return e.states.Close()
 }

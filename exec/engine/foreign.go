@@ -158,7 +158,7 @@ func (e *Engine) appendThrough(ctx context.Context, owner *task, topic string, b
 		}
 	}
 	owner.dirty = true
-	if !deferCommit {
+	if !deferCommit || owner.standalone {
 		if err := owner.commit(); err != nil {
 			return nil, false, err
 		}
@@ -189,6 +189,11 @@ func (e *Engine) handPositionsToOwner(t *task) bool {
 		}
 		owner.foreign[key] = v
 		owner.dirty = true
+	}
+	if owner.standalone && owner.dirty {
+		if err := owner.commit(); err != nil {
+			return false // the task commits its positions itself
+		}
 	}
 	return true
 }
@@ -226,6 +231,11 @@ func (e *Engine) forgetInsertPositions(q *queryInfo) {
 				}
 				owner.foreign[k] = -1
 				owner.dirty = true
+			}
+		}
+		if owner.standalone && owner.dirty {
+			if err := owner.commit(); err != nil {
+				e.logf("%s: %v", owner.id, err)
 			}
 		}
 		owner.mu.Unlock()

@@ -648,3 +648,119 @@ func TestTerminatedInsertIntoForgetsItsPositions(t *testing.T) {
 		t.Fatalf("BIG holds %d rows, want 25: 10 from the first query, all 15 again from the second", n)
 	}
 }
+
+// TestInsertIntoPlainStreamExactlyOnceAfterCrash: a stream no query writes gets standalone
+// owners while INSERT INTO queries write it, so their rows (and INSERT VALUES rows) are
+// committed with the queries' positions before they count, and an append the crash left
+// uncommitted is cut on restart. After a clean TERMINATE the owners stop: rows inserted
+// afterwards, without an owner, survive a crash and a restart.
+func TestInsertIntoPlainStreamExactlyOnceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=3);",
+		"CREATE STREAM b (id INT KEY, v INT) WITH (kafka_topic='b', value_format='JSON', partitions=2);",
+		"CREATE STREAM merged (id INT KEY, v INT) WITH (kafka_topic='merged', value_format='JSON', partitions=3);",
+		"INSERT INTO merged SELECT id, v FROM a;", // one task per partition
+		"INSERT INTO merged SELECT id, v FROM b;") // writers and copiers
+	var sb strings.Builder
+	for i := 0; i < 120; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO a (id, v) VALUES (%d, %d);\n", i, i)
+		fmt.Fprintf(&sb, "INSERT INTO b (id, v) VALUES (%d, %d);\n", 1000+i, 1000+i)
+	}
+	execAll(t, e, s, sb.String())
+	ctx := context.Background()
+	var tasks []*task
+	for _, id := range e.cat.order {
+		tasks = append(tasks, queryTasks(e, id)...)
+	}
+	processHalfCommitted(t, ctx, lg, tasks, 3, 15)
+	execAll(t, e, s, "INSERT INTO merged (id, v) VALUES (5000, 5000);")
+	// An append the crash caught between the log and the owner's commit.
+	if _, err := lg.Append(ctx, "merged", []storage.Record{{Key: []byte(`7`), Value: []byte(`{"V":-1}`), Partition: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	crash()
+
+	e, lg, crash = openBadgerEngine(t, dir, true)
+	s = NewSession()
+	quiesce(t, e)
+	count := func(lg *embedded.Log) map[string]int {
+		seen := map[string]int{}
+		for _, r := range topicRecords(t, lg, "merged") {
+			seen[string(r.Value)]++
+		}
+		return seen
+	}
+	seen := count(lg)
+	for i := 0; i < 120; i++ {
+		for _, v := range []int{i, 1000 + i} {
+			if n := seen[fmt.Sprintf(`{"V":%d}`, v)]; n != 1 {
+				t.Errorf("row %d appears %d times", v, n)
+			}
+		}
+	}
+	if n := seen[`{"V":5000}`]; n != 1 {
+		t.Errorf("the INSERT VALUES row appears %d times", n)
+	}
+	if n := seen[`{"V":-1}`]; n != 0 {
+		t.Errorf("the uncommitted append survived the restart")
+	}
+	if len(seen) != 241 {
+		t.Errorf("merged holds %d distinct rows, want 241", len(seen))
+	}
+
+	// Both queries end: the owners stop cleanly, rows inserted afterwards go straight to the
+	// log, and a crash must not cut them.
+	for _, id := range append([]string(nil), e.cat.order...) {
+		execAll(t, e, s, "TERMINATE "+id+";")
+	}
+	execAll(t, e, s, "INSERT INTO merged (id, v) VALUES (6000, 6000);")
+	crash()
+	e, lg, _ = openBadgerEngine(t, dir, true)
+	s = NewSession()
+	// A new INSERT INTO query opens the owners again, from the clean stop: nothing to cut.
+	execAll(t, e, s, "INSERT INTO merged SELECT id, v FROM a;")
+	quiesce(t, e)
+	if n := count(lg)[`{"V":6000}`]; n != 1 {
+		t.Errorf("a row inserted after the INSERT INTO queries ended appears %d times after a crash", n)
+	}
+}
+
+// TestPlainStreamOwnerSweptAtStartup: an owner that committed itself running, for a stream no
+// INSERT INTO query writes after the restart (its query ended in the crash), has its partition
+// cut back to its mark at startup, and is marked stopped, before anyone appends there again.
+func TestPlainStreamOwnerSweptAtStartup(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM merged (id INT KEY, v INT) WITH (kafka_topic='merged', value_format='JSON', partitions=1);",
+		"INSERT INTO merged (id, v) VALUES (1, 1);")
+	// As a crashed owner leaves it: running, its mark after the first row.
+	st, err := e.states.Open(plainStoreID("merged", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(map[string]int64{plainLiveKey: 1, "out:0": 1}); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+	if _, err := lg.Append(context.Background(), "merged", []storage.Record{{Key: []byte(`2`), Value: []byte(`{"V":2}`), Partition: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	crash()
+
+	e, lg, crash = openBadgerEngine(t, dir, true)
+	s = NewSession()
+	if recs := topicRecords(t, lg, "merged"); len(recs) != 1 || string(recs[0].Value) != `{"V":1}` {
+		t.Fatalf("after the sweep merged holds %d rows, want the committed one", len(recs))
+	}
+	execAll(t, e, s, "INSERT INTO merged (id, v) VALUES (3, 3);")
+	crash()
+	_, lg, _ = openBadgerEngine(t, dir, true)
+	if recs := topicRecords(t, lg, "merged"); len(recs) != 2 {
+		t.Fatalf("a row inserted after the sweep was cut by the next restart: %d rows", len(recs))
+	}
+}

@@ -108,8 +108,11 @@ type task struct {
 	// positions must not get ahead of rows the owner has not yet made durable.
 	positionsInOwner bool
 	untracked        bool
-	cancel           context.CancelFunc
-	done             chan struct{}
+	// standalone: a plain stream's owner (plain_owner.go), which has no run loop to commit
+	// later, so whatever it takes is committed at once.
+	standalone bool
+	cancel     context.CancelFunc
+	done       chan struct{}
 	// failed is the error that stopped the task; SHOW QUERIES reads it from other goroutines.
 	failed atomic.Pointer[error]
 }

@@ -559,6 +559,10 @@ func (l *Log) OffsetForTime(ctx context.Context, topicName string, partition int
 	return off, l.mapClosed(t, err)
 }
 
+// CutsTails reports that TruncateTo works here (it does not on Kafka), for exactly-once
+// schemes that cut uncommitted output.
+func (l *Log) CutsTails() bool { return true }
+
 func (l *Log) TruncateTo(ctx context.Context, topicName string, partition int32, offset int64) error {
 	t, p, err := l.getPartition(topicName, partition)
 	if err != nil {
