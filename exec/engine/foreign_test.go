@@ -446,18 +446,7 @@ func TestStreamJoinInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 	if got := describeTasks(ins); len(got) != 2+3+3+3 {
 		t.Fatalf("INSERT INTO runs as %v; want 5 side writers, 3 join writers and 3 copiers", got)
 	}
-	processHalfCommitted(t, ctx, lg, ins, 4, 20)
-	for i, owner := range queryTasks(e, e.cat.order[0]) {
-		if i%2 == 1 {
-			commitLocked(t, owner)
-		}
-	}
-	for _, tk := range ins {
-		processSome(t, ctx, lg, tk, 20)
-		if err := tk.flushOutput(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leaveInsertPartWay(t, ctx, lg, ins, queryTasks(e, e.cat.order[0]))
 	crash()
 
 	e, lg, _ = openBadgerEngine(t, dir, true)
@@ -604,6 +593,25 @@ func processTablesFirst(t *testing.T, ctx context.Context, lg *embedded.Log, tk 
 }
 
 // commitLocked commits tk under its lock, as its run loop would.
+// leaveInsertPartWay leaves an INSERT INTO query's tasks (ins) part way through, as a crash
+// finds them: a few rounds processed, half of them committed; every other owner of the target
+// committed; then one more round appended through the owners and never committed.
+func leaveInsertPartWay(t *testing.T, ctx context.Context, lg *embedded.Log, ins, owners []*task) {
+	t.Helper()
+	processHalfCommitted(t, ctx, lg, ins, 4, 20)
+	for i, owner := range owners {
+		if i%2 == 1 {
+			commitLocked(t, owner)
+		}
+	}
+	for _, tk := range ins {
+		processSome(t, ctx, lg, tk, 20)
+		if err := tk.flushOutput(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func commitLocked(t *testing.T, tk *task) {
 	t.Helper()
 	tk.mu.Lock()

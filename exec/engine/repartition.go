@@ -155,15 +155,47 @@ func (e *Engine) startRepartitioned(ctx context.Context, qi *queryInfo, plan *qu
 		return err
 	}
 	if plan.join != nil && !joinAgg {
-		for j := 0; j < nOut; j++ {
-			if err := e.startRepartJoin(ctx, qi, plan, sink, topic, int32(j), writers); err != nil {
-				stopAll(qi)
-				return err
-			}
-		}
-		return nil
+		return startEach(qi, nOut, func(j int32) error {
+			return e.startRepartJoin(ctx, qi, plan, sink, topic, j, writers)
+		})
 	}
 	return e.startAggStage(ctx, qi, plan, sink, topic, writers)
+}
+
+// newSinkWriter makes the task that exclusively writes sink partition j, its pipeline built
+// from plan (inputs still to add).
+func (e *Engine) newSinkWriter(qi *queryInfo, plan *queryPlan, sink *source, j int32) (*task, map[string]int64, error) {
+	t, committed, err := e.newTask(qi, plan, sink, true, j)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.pl, err = plan.instantiate(t.store, t.emit, t.recordError); err != nil {
+		return nil, nil, err
+	}
+	return t, committed, nil
+}
+
+// keysOfPartition passes to entry only the records whose key the default partitioner places
+// in partition j of n: a task's share of a table read whole.
+func keysOfPartition(entry func(*storage.Record) error, n int, j int32) func(*storage.Record) error {
+	return func(rec *storage.Record) error {
+		if rec.Key == nil || storage.PartitionFor(rec.Key, n) != j {
+			return nil
+		}
+		return entry(rec)
+	}
+}
+
+// startEach starts n tasks of a query with start(0), start(1), …, and stops the query's tasks
+// if one fails.
+func startEach(qi *queryInfo, n int, start func(j int32) error) error {
+	for j := 0; j < n; j++ {
+		if err := start(int32(j)); err != nil {
+			stopAll(qi)
+			return err
+		}
+	}
+	return nil
 }
 
 // startWriters starts n writers of a repartition topic with start, in order, and stops the
@@ -186,13 +218,9 @@ func startWriters(qi *queryInfo, n int, start func(i int32) (*task, error)) ([]*
 func (e *Engine) startAggStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, writers []*repartWriter) error {
 	ap := *plan
 	ap.where = nil
-	for j := 0; j < sink.Partitions; j++ {
-		if err := e.startRepartAgg(ctx, qi, &ap, sink, topic, int32(j), writers); err != nil {
-			stopAll(qi)
-			return err
-		}
-	}
-	return nil
+	return startEach(qi, sink.Partitions, func(j int32) error {
+		return e.startRepartAgg(ctx, qi, &ap, sink, topic, j, writers)
+	})
 }
 
 // startRepartWriter starts the writer task of source partition i: it routes each record of
@@ -250,15 +278,11 @@ func (e *Engine) startRepartWriter(ctx context.Context, qi *queryInfo, plan *que
 // startRepartAgg starts the aggregation task of sink partition j over the records every
 // writer routed to it.
 func (e *Engine) startRepartAgg(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter) error {
-	t, committed, err := e.newTask(qi, plan, sink, true, j)
+	t, committed, err := e.newSinkWriter(qi, plan, sink, j)
 	if err != nil {
 		return err
 	}
-	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
-	if err != nil {
-		return err
-	}
-	t.pl = pl
+	pl := t.pl
 	pl.agg.shards = sink.Partitions
 	var changes *repartChangeReader
 	switch {
@@ -341,15 +365,11 @@ func (n *joinRouteNode) push(c *change) error {
 // places in partition j (the table's partition j when they have as many partitions) and the
 // stream records every writer routed to it.
 func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter) error {
-	t, committed, err := e.newTask(qi, plan, sink, true, j)
+	t, committed, err := e.newSinkWriter(qi, plan, sink, j)
 	if err != nil {
 		return err
 	}
-	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
-	if err != nil {
-		return err
-	}
-	t.pl = pl
+	pl := t.pl
 	last := plan.join.lastStep()
 	for i := 1; i < len(plan.sources); i++ {
 		table := plan.sources[i].src
@@ -360,14 +380,7 @@ func (e *Engine) startRepartJoin(ctx context.Context, qi *queryInfo, plan *query
 		case table.Partitions != sink.Partitions:
 			// The sink's partitioner, not the table's, decides which task joins a key (the
 			// key bytes are the same: joinRepartitionable checks the format and type).
-			tablePart = -1
-			inner, n := pl.entry[i], sink.Partitions
-			tableEntry = func(rec *storage.Record) error {
-				if rec.Key == nil || storage.PartitionFor(rec.Key, n) != j {
-					return nil
-				}
-				return inner(rec)
-			}
+			tablePart, tableEntry = -1, keysOfPartition(pl.entry[i], sink.Partitions, j)
 		}
 		if err := e.addSourceInputs(ctx, t, table.Topic, tablePart, tableEntry, committed, plan); err != nil {
 			return err

@@ -192,13 +192,9 @@ func (e *Engine) startStagedJoin(ctx context.Context, qi *queryInfo, plan *query
 		stagePlan := *plan
 		stagePlan.joinFrom = sg.lo
 		if writesSink(g) {
-			for j := 0; j < nOut; j++ {
-				if err := e.startLastJoinStage(ctx, qi, &stagePlan, sink, st, sg, int32(j)); err != nil {
-					stopAll(qi)
-					return err
-				}
-			}
-			return nil
+			return startEach(qi, nOut, func(j int32) error {
+				return e.startLastJoinStage(ctx, qi, &stagePlan, sink, st, sg, j)
+			})
 		}
 		if last && insert {
 			return e.startStagedInsertCopiers(ctx, qi, &stagePlan, sink, g, sg, st)
@@ -236,24 +232,24 @@ func (e *Engine) startStagedInsertCopiers(ctx context.Context, qi *queryInfo, pl
 		if err != nil {
 			return nil, err
 		}
-		if err := e.addStageInputs(ctx, t, committed, plan, sink, st, sg, j); err != nil {
-			return nil, err
-		}
-		if err := e.recoverTask(ctx, t, committed); err != nil {
-			return nil, err
-		}
-		e.launch(qi, t)
-		return t, nil
+		return t, e.launchStageTask(ctx, qi, t, committed, plan, sink, st, sg, j)
 	})
 	if err != nil {
 		return err
 	}
-	for j := 0; j < nOut; j++ {
-		if err := e.startCopier(ctx, qi, plan, sink, topic, int32(j), writers, false); err != nil {
-			stopAll(qi)
-			return err
-		}
+	return e.startCopiers(ctx, qi, plan, sink, topic, writers, false)
+}
+
+// launchStageTask adds its inputs to join task j of stage sg (its pipeline built), recovers
+// and launches it.
+func (e *Engine) launchStageTask(ctx context.Context, qi *queryInfo, t *task, committed map[string]int64, plan *queryPlan, sink *source, st *stageInputs, sg joinStage, j int32) error {
+	if err := e.addStageInputs(ctx, t, committed, plan, sink, st, sg, j); err != nil {
+		return err
 	}
+	if err := e.recoverTask(ctx, t, committed); err != nil {
+		return err
+	}
+	e.launch(qi, t)
 	return nil
 }
 
@@ -300,14 +296,7 @@ func (e *Engine) addStageInputs(ctx context.Context, t *task, committed map[stri
 		if table.Partitions != sink.Partitions {
 			// The routing, not the table's partitioner, decides which task joins a key (the
 			// key bytes are the same: stageKeyCodec routes by the tables' key format).
-			part = -1
-			inner, n := entry, sink.Partitions
-			entry = func(rec *storage.Record) error {
-				if rec.Key == nil || storage.PartitionFor(rec.Key, n) != j {
-					return nil
-				}
-				return inner(rec)
-			}
+			part, entry = -1, keysOfPartition(entry, sink.Partitions, j)
 		}
 		if err := e.addSourceInputs(ctx, t, table.Topic, part, entry, committed, plan); err != nil {
 			return err
@@ -347,34 +336,15 @@ func (e *Engine) startJoinStageTask(ctx context.Context, qi *queryInfo, plan *qu
 			return nil, err
 		}
 	}
-	if err := e.addStageInputs(ctx, t, committed, plan, sink, st, sg, j); err != nil {
-		return nil, err
-	}
-	if err := e.recoverTask(ctx, t, committed); err != nil {
-		return nil, err
-	}
-	e.launch(qi, t)
-	return t, nil
+	return t, e.launchStageTask(ctx, qi, t, committed, plan, sink, st, sg, j)
 }
 
 // startLastJoinStage starts join task j of a staged join's last stage, the writer of sink
 // partition j.
 func (e *Engine) startLastJoinStage(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, st *stageInputs, sg joinStage, j int32) error {
-	t, committed, err := e.newTask(qi, plan, sink, true, j)
+	t, committed, err := e.newSinkWriter(qi, plan, sink, j)
 	if err != nil {
 		return err
 	}
-	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
-	if err != nil {
-		return err
-	}
-	t.pl = pl
-	if err := e.addStageInputs(ctx, t, committed, plan, sink, st, sg, j); err != nil {
-		return err
-	}
-	if err := e.recoverTask(ctx, t, committed); err != nil {
-		return err
-	}
-	e.launch(qi, t)
-	return nil
+	return e.launchStageTask(ctx, qi, t, committed, plan, sink, st, sg, j)
 }

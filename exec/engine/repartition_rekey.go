@@ -114,13 +114,7 @@ func (e *Engine) startWritersAndCopiers(ctx context.Context, qi *queryInfo, plan
 	if err != nil {
 		return err
 	}
-	for j := 0; j < nOut; j++ {
-		if err := e.startCopier(ctx, qi, plan, sink, topic, int32(j), writers, exclusive); err != nil {
-			stopAll(qi)
-			return err
-		}
-	}
-	return nil
+	return e.startCopiers(ctx, qi, plan, sink, topic, writers, exclusive)
 }
 
 // startRekeyWriter starts the writer of source partition i.
@@ -204,13 +198,7 @@ func (e *Engine) startStreamJoinInsert(ctx context.Context, qi *queryInfo, plan 
 	if err != nil {
 		return err
 	}
-	for j := 0; j < sink.Partitions; j++ {
-		if err := e.startCopier(ctx, qi, plan, sink, second, int32(j), joiners, false); err != nil {
-			stopAll(qi)
-			return err
-		}
-	}
-	return nil
+	return e.startCopiers(ctx, qi, plan, sink, second, joiners, false)
 }
 
 // startStreamJoinRekeyWriter starts join task j of a stream-stream INSERT INTO: it joins what
@@ -229,6 +217,13 @@ func (e *Engine) startStreamJoinRekeyWriter(ctx context.Context, qi *queryInfo, 
 	}
 	e.launch(qi, t)
 	return t, nil
+}
+
+// startCopiers starts one copier per sink partition (startCopier).
+func (e *Engine) startCopiers(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, writers []*repartWriter, exclusive bool) error {
+	return startEach(qi, sink.Partitions, func(j int32) error {
+		return e.startCopier(ctx, qi, plan, sink, topic, j, writers, exclusive)
+	})
 }
 
 // startCopier starts the task that appends to sink partition j what the writers routed to it:

@@ -69,13 +69,9 @@ func (e *Engine) startStreamJoinRepartitioned(ctx context.Context, qi *queryInfo
 	if err != nil {
 		return err
 	}
-	for j := 0; j < nOut; j++ {
-		if err := e.startStreamJoinTask(ctx, qi, plan, sink, topic, int32(j), writers, counts); err != nil {
-			stopAll(qi)
-			return err
-		}
-	}
-	return nil
+	return startEach(qi, nOut, func(j int32) error {
+		return e.startStreamJoinTask(ctx, qi, plan, sink, topic, j, writers, counts)
+	})
 }
 
 // sideWriters says which streams' writers startSideWriters starts: the join's streams sides
@@ -157,15 +153,10 @@ func (e *Engine) startSideWriter(ctx context.Context, qi *queryInfo, plan *query
 // startStreamJoinTask starts the join task of sink partition j over what every side's
 // writers (counts of them per side, in source order) routed to it.
 func (e *Engine) startStreamJoinTask(ctx context.Context, qi *queryInfo, plan *queryPlan, sink *source, topic string, j int32, writers []*repartWriter, counts []int) error {
-	t, committed, err := e.newTask(qi, plan, sink, true, j)
+	t, committed, err := e.newSinkWriter(qi, plan, sink, j)
 	if err != nil {
 		return err
 	}
-	pl, err := plan.instantiate(t.store, t.emit, t.recordError)
-	if err != nil {
-		return err
-	}
-	t.pl = pl
 	if err := e.streamJoinInputs(ctx, t, committed, topic, j, writers, counts); err != nil {
 		return err
 	}

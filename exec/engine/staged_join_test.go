@@ -241,15 +241,9 @@ func TestStagedJoinExactlyOnceAfterCrash(t *testing.T) {
 
 	e, _, _ = openBadgerEngine(t, dir, true)
 	quiesce(t, e)
-	recs, err := e.ReadLogical(ctx, "SEEN")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for _, r := range recs {
-		v, _ := r.Value.(map[string]any)
-		seen[fmt.Sprint(v["OID"], "/", v["SID"], "/", v["VID"], "/", v["TIER"])]++
-	}
+	seen, _ := countRows(t, e, "SEEN", func(_ any, v map[string]any) string {
+		return fmt.Sprint(v["OID"], "/", v["SID"], "/", v["VID"], "/", v["TIER"])
+	})
 	for i := 0; i < 300; i++ {
 		if n := seen[fmt.Sprintf("o%d/s%d/v%d/t%d", i, i, i, i%3)]; n != 1 {
 			t.Errorf("row o%d/s%d/v%d/t%d appears %d times", i, i, i, i%3, n)
@@ -288,42 +282,41 @@ func TestStagedJoinInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 	if got := describeTasks(ins); len(got) != 2+3+2+3*3 {
 		t.Fatalf("INSERT INTO runs as %v; want 7 side writers, two stages of 3 join tasks and 3 copiers", got)
 	}
-	processHalfCommitted(t, ctx, lg, ins, 4, 20)
-	for i, owner := range queryTasks(e, e.cat.order[0]) {
-		if i%2 == 1 {
-			commitLocked(t, owner)
-		}
-	}
-	for _, tk := range ins {
-		processSome(t, ctx, lg, tk, 20)
-		if err := tk.flushOutput(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leaveInsertPartWay(t, ctx, lg, ins, queryTasks(e, e.cat.order[0]))
 	crash()
 
 	e, lg, _ = openBadgerEngine(t, dir, true)
 	quiesce(t, e)
-	recs, err := e.ReadLogical(ctx, "SEEN")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for _, r := range recs {
-		v, _ := r.Value.(map[string]any)
-		seen[fmt.Sprintf("%v %v %v %v", r.Key, v["OID"], v["SID"], v["VID"])]++
-	}
+	seen, n := countRows(t, e, "SEEN", func(key any, v map[string]any) string {
+		return fmt.Sprintf("%v %v %v %v", key, v["OID"], v["SID"], v["VID"])
+	})
 	for i := 0; i < 120; i++ {
 		if n := seen[fmt.Sprintf("c%d o%d s%d v%d", i, i, i, i)]; n != 1 {
 			t.Errorf("row %d appears %d times", i, n)
 		}
 	}
-	if len(recs) != 120 {
-		t.Errorf("SEEN holds %d rows, want 120", len(recs))
+	if n != 120 {
+		t.Errorf("SEEN holds %d rows, want 120", n)
 	}
 	for _, r := range topicRecords(t, lg, "SEEN") {
 		if p := storage.PartitionFor(r.Key, 3); r.Partition != p {
 			t.Errorf("key %s in partition %d, want %d", r.Key, r.Partition, p)
 		}
 	}
+}
+
+// countRows reads sink's rows (ReadLogical) and counts them by label(key, value); it also
+// returns how many there are.
+func countRows(t *testing.T, e *Engine, sink string, label func(key any, value map[string]any) string) (map[string]int, int) {
+	t.Helper()
+	recs, err := e.ReadLogical(context.Background(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range recs {
+		v, _ := r.Value.(map[string]any)
+		seen[label(r.Key, v)]++
+	}
+	return seen, len(recs)
 }
