@@ -234,9 +234,7 @@ func (e *Engine) sourceDescription(src *source, extended bool) map[string]any {
 		if q := e.cat.queries[src.OwnerQuery]; q != nil && q.task != nil {
 			var processed, errs int64
 			for _, t := range q.allTasks() {
-				if t.readsSources() {
-					processed += t.processed.Load()
-				}
+				processed += t.processed.Load()
 				errs += t.errors.Load()
 			}
 			stats = fmt.Sprintf("messages-processed: %d, processing-errors: %d, tasks: %d", processed, errs, len(q.allTasks()))

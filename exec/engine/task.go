@@ -501,7 +501,11 @@ func (t *task) process(in *taskInput, recs []storage.Record) (err error) {
 		}
 		in.offset = recs[i].Offset + 1
 	}
-	t.processed.Add(int64(len(recs)))
+	if in.limit == nil {
+		// A source's records, not a repartition topic's (those were counted where a writer
+		// read them from the source), so that a query's count is of its input.
+		t.processed.Add(int64(len(recs)))
+	}
 	if t.pl.plan.tableSource || t.pl.plan.join != nil {
 		t.pendingWrites += len(recs)
 	}

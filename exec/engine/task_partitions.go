@@ -175,12 +175,6 @@ func (q *queryInfo) failedTask() *task {
 	return nil
 }
 
-// readsSources reports whether the task reads the query's sources (not a repartition topic),
-// so that its processed records count the query's input once.
-func (t *task) readsSources() bool {
-	return t.repart != nil || len(t.inputs) == 0 || t.inputs[0].limit == nil
-}
-
 // tableReader reads the committed state of a table's tasks: the one store of a task over all
 // partitions, or every partition's store.
 func tableReader(tasks []*task) state.Reader {
