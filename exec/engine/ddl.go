@@ -857,6 +857,7 @@ func (e *Engine) drop(ctx context.Context, s *Session, n *ast.Drop) (*Result, er
 	for _, id := range e.cat.writers(n.Name) {
 		e.endQuery(ctx, e.cat.queries[id])
 	}
+	e.dropPlainOwnerStores(ctx, src.Topic)
 	delete(e.cat.sources, n.Name)
 	if n.DeleteTopic && !e.replaying {
 		_ = e.log.DeleteTopic(ctx, src.Topic)

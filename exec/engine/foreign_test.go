@@ -8,7 +8,9 @@ import (
 	"github.com/sluicedb/sluice/storage/embedded"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Rows that an INSERT VALUES or an INSERT INTO query appends to a persistent query's sink
@@ -770,5 +772,88 @@ func TestPlainStreamOwnerSweptAtStartup(t *testing.T) {
 	_, lg, _ = openBadgerEngine(t, dir, true)
 	if recs := topicRecords(t, lg, "merged"); len(recs) != 2 {
 		t.Fatalf("a row inserted after the sweep was cut by the next restart: %d rows", len(recs))
+	}
+}
+
+// TestDropStreamDropsPlainOwnerStores: dropping a stream that INSERT INTO queries wrote ends
+// them, stops its owners and deletes their stores.
+func TestDropStreamDropsPlainOwnerStores(t *testing.T) {
+	e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=2);",
+		"CREATE STREAM merged (id INT KEY, v INT) WITH (kafka_topic='merged', value_format='JSON', partitions=2);",
+		"INSERT INTO merged SELECT id, v FROM a;",
+		"INSERT INTO merged (id, v) VALUES (1, 1);")
+	if n := len(e.plainOwners["merged"]); n != 2 {
+		t.Fatalf("%d owners for merged, want 2", n)
+	}
+	execAll(t, e, s, "DROP STREAM merged;")
+	if n := len(e.plainOwners["merged"]); n != 0 {
+		t.Fatalf("%d owners left after DROP", n)
+	}
+	for p := int32(0); p < 2; p++ {
+		st, err := e.states.Open(plainStoreID("merged", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		offs, err := st.Offsets()
+		_ = st.Close()
+		if err != nil || len(offs) != 0 {
+			t.Errorf("partition %d's owner store after DROP: %v %v", p, offs, err)
+		}
+	}
+}
+
+// TestPlainStreamOwnersUnderConcurrentInserts: in server mode, INSERT VALUES from several
+// goroutines and a running INSERT INTO query append to a plain stream through its owners
+// while the query is terminated part way; every row lands once.
+func TestPlainStreamOwnersUnderConcurrentInserts(t *testing.T) {
+	e, lg, _ := openBadgerEngine(t, t.TempDir(), false)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=2);",
+		"CREATE STREAM merged (id INT KEY, v INT) WITH (kafka_topic='merged', value_format='JSON', partitions=2);",
+		"INSERT INTO merged SELECT id, v FROM a;")
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s := NewSession()
+			for i := 0; i < 40; i++ {
+				v := 10_000*(w+1) + i
+				if _, err := e.Execute(context.Background(), s, fmt.Sprintf("INSERT INTO merged (id, v) VALUES (%d, %d);", v, v)); err != nil {
+					t.Error(err)
+					return
+				}
+				if w == 0 {
+					if _, err := e.Execute(context.Background(), s, fmt.Sprintf("INSERT INTO a (id, v) VALUES (%d, %d);", i, i)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}(w)
+	}
+	time.Sleep(20 * time.Millisecond)
+	quiesce(t, e)
+	execAll(t, e, s, "TERMINATE "+e.cat.order[0]+";")
+	wg.Wait()
+	seen := map[string]int{}
+	for _, r := range topicRecords(t, lg, "merged") {
+		seen[string(r.Value)]++
+	}
+	for w := 0; w < 3; w++ {
+		for i := 0; i < 40; i++ {
+			if n := seen[fmt.Sprintf(`{"V":%d}`, 10_000*(w+1)+i)]; n != 1 {
+				t.Errorf("inserted row %d appears %d times", 10_000*(w+1)+i, n)
+			}
+		}
+	}
+	for v, n := range seen {
+		if n != 1 {
+			t.Errorf("%s appears %d times", v, n)
+		}
 	}
 }

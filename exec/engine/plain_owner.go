@@ -141,6 +141,25 @@ func (t *task) stopPlainOwner() {
 	_ = t.store.Close()
 }
 
+// dropPlainOwnerStores deletes the stores of topic's owners when its stream is dropped (its
+// INSERT INTO queries have ended, so no owner runs), unless another stream over the topic
+// still has running owners.
+func (e *Engine) dropPlainOwnerStores(ctx context.Context, topic string) {
+	if !e.logCutsTails() || len(e.plainOwners[topic]) > 0 {
+		return
+	}
+	info, err := e.log.DescribeTopic(ctx, topic)
+	if err != nil {
+		return
+	}
+	for _, pi := range info.Partitions {
+		if st, err := e.states.Open(plainStoreID(topic, pi.Partition)); err == nil {
+			_ = st.Drop()
+			_ = st.Close()
+		}
+	}
+}
+
 // plainOwnerCrashed reports whether the owner of partition p of topic last committed itself
 // running (an empty store, never used, reports false).
 func (e *Engine) plainOwnerCrashed(topic string, p int32) (bool, error) {
