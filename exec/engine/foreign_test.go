@@ -857,3 +857,35 @@ func TestPlainStreamOwnersUnderConcurrentInserts(t *testing.T) {
 		}
 	}
 }
+
+// TestCSASIntoPlainOwnersTopicTakesOver: a CSAS into the topic of a plain stream that an
+// INSERT INTO query writes takes the partitions over; the standalone owners stop, so that only
+// one owner cuts each partition after a crash, and rows inserted since survive one.
+func TestCSASIntoPlainOwnersTopicTakesOver(t *testing.T) {
+	dir := t.TempDir()
+	e, lg, crash := openBadgerEngine(t, dir, true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=2);",
+		"CREATE STREAM merged (id INT KEY, v INT) WITH (kafka_topic='merged', value_format='JSON', partitions=2);",
+		"INSERT INTO merged SELECT id, v FROM a;")
+	if n := len(e.plainOwners["merged"]); n != 2 {
+		t.Fatalf("%d owners for merged, want 2", n)
+	}
+	execAll(t, e, s, "CREATE STREAM c WITH (kafka_topic='merged') AS SELECT id, v FROM a;")
+	if n := len(e.plainOwners["merged"]); n != 0 {
+		t.Fatalf("%d standalone owners left after the CSAS took the topic", n)
+	}
+	execAll(t, e, s, "INSERT INTO merged (id, v) VALUES (7, 7);")
+	crash()
+	_, lg, _ = openBadgerEngine(t, dir, true)
+	n := 0
+	for _, r := range topicRecords(t, lg, "merged") {
+		if string(r.Value) == `{"V":7}` {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the inserted row appears %d times after a crash", n)
+	}
+}

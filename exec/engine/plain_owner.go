@@ -111,6 +111,11 @@ func (e *Engine) closePlainOwners(topic string) {
 			}
 		}
 	}
+	e.closePlainOwnersNow(topic)
+}
+
+// closePlainOwnersNow stops topic's standalone owners cleanly.
+func (e *Engine) closePlainOwnersNow(topic string) {
 	for _, t := range e.plainOwners[topic] {
 		t.stopPlainOwner()
 	}

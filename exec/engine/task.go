@@ -341,6 +341,14 @@ func (t *task) ownCache() error {
 // launch registers a started task with its query and, in server mode, starts its run loop.
 func (e *Engine) launch(qi *queryInfo, t *task) {
 	if t.ownsSink() {
+		// A persistent query now writes a topic that plain-stream owners held (a CSAS into
+		// the topic of a stream INSERT INTO queries write): appends go through its tasks,
+		// whose recovery cuts the partitions; two owners cutting one partition would cut
+		// each other's rows.
+		if len(e.plainOwners[t.outTopic]) > 0 {
+			e.logf("query %s writes %s: its standalone owners stop", qi.ID, t.outTopic)
+			e.closePlainOwnersNow(t.outTopic)
+		}
 		e.owners.add(t)
 	}
 	if qi.task == nil {
