@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"strconv"
 
@@ -54,7 +55,16 @@ type joinOp struct {
 	// until a purge has scanned the buffer), so that a purge with nothing to expire skips
 	// its full scan.
 	oldest [2]int64
+	// buffered counts, per side, the buffered records of each key (by a hash of its bytes), so
+	// that a record whose key the other side has none of skips the range scan. nil until
+	// built, by one scan of that side's buffer (a restart loses it); dropped for good past
+	// maxBufferedKeys keys, where the memory would outweigh the scans it saves.
+	buffered     [2]map[uint64]int32
+	bufferedOff  [2]bool
+	bufferedSeed maphash.Seed
 }
+
+const maxBufferedKeys = 1 << 21
 
 const (
 	sideLeft  = 0
@@ -69,6 +79,7 @@ func newJoinOp(pl *pipeline, p *queryPlan, i int, next node) (*joinOp, error) {
 	op.typs = p.joinedTypes()
 	op.streamTime, op.obs[0], op.obs[1] = -1<<62, -1<<62, -1<<62
 	op.oldest = [2]int64{math.MinInt64, math.MinInt64}
+	op.bufferedSeed = maphash.MakeSeed()
 	if b, ok, err := op.st.Get(op.tM, []byte("clock")); err != nil {
 		return nil, err
 	} else if ok && len(b) == 32 {
@@ -384,6 +395,7 @@ func (op *joinOp) pushStream(side int, c *change) error {
 		k = binary.BigEndian.AppendUint64(k, uint64(op.seq))
 		op.st.Put(own, k, op.encodeRow(r))
 		op.oldest[side] = min(op.oldest[side], ts)
+		op.countBuffered(side, kb, 1)
 		op.sinceClean++
 	}
 	op.saveClock()
@@ -392,6 +404,13 @@ func (op *joinOp) pushStream(side int, c *change) error {
 		lo = m
 	}
 	var matches []*eval.Rec
+	if lo <= to {
+		if none, err := op.noneBuffered(1-side, kb); err != nil {
+			return err
+		} else if none {
+			lo = to + 1 // nothing to scan for
+		}
+	}
 	if lo <= to {
 		var derr error
 		err := op.st.Scan(other, appendTs(append([]byte(nil), kb...), lo), appendTs(append([]byte(nil), kb...), to+1), func(k, v []byte) bool {
@@ -537,6 +556,53 @@ func (op *joinOp) deletePending(ts int64, side int, kb []byte) error {
 	return err
 }
 
+// countBuffered adds d to side's count of buffered records with key kb, once counts are kept.
+func (op *joinOp) countBuffered(side int, kb []byte, d int32) {
+	m := op.buffered[side]
+	if m == nil {
+		return
+	}
+	h := maphash.Bytes(op.bufferedSeed, kb)
+	if n := m[h] + d; n > 0 {
+		m[h] = n
+	} else {
+		delete(m, h)
+	}
+	if len(m) > maxBufferedKeys {
+		op.buffered[side], op.bufferedOff[side] = nil, true
+	}
+}
+
+// noneBuffered reports whether side has no buffered record with key kb (false when it cannot
+// tell), building the counts on first use.
+func (op *joinOp) noneBuffered(side int, kb []byte) (bool, error) {
+	if op.bufferedOff[side] {
+		return false, nil
+	}
+	if op.buffered[side] == nil {
+		m := map[uint64]int32{}
+		t := op.tL
+		if side == sideRight {
+			t = op.tR
+		}
+		err := op.st.Scan(t, nil, nil, func(k, v []byte) bool {
+			if len(k) >= 16 {
+				m[maphash.Bytes(op.bufferedSeed, k[:len(k)-16])]++
+			}
+			return len(m) <= maxBufferedKeys
+		})
+		if err != nil {
+			return false, err
+		}
+		if len(m) > maxBufferedKeys {
+			op.bufferedOff[side] = true
+			return false, nil
+		}
+		op.buffered[side] = m
+	}
+	return op.buffered[side][maphash.Bytes(op.bufferedSeed, kb)] == 0, nil
+}
+
 // purge deletes buffered records that fell out of retention.
 func (op *joinOp) purge(retention int64) error {
 	for side, t := range []string{op.tL, op.tR} {
@@ -563,6 +629,7 @@ func (op *joinOp) purge(retention int64) error {
 		op.oldest[side] = oldest
 		for _, k := range keys {
 			op.st.Delete(t, k)
+			op.countBuffered(side, k[:len(k)-16], -1)
 		}
 	}
 	return nil
