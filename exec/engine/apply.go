@@ -107,8 +107,10 @@ func (e *Engine) installSource(ctx context.Context, d *plan.Source, cst *plan.Qu
 // running (CREATE OR REPLACE) is stopped first and replaced.
 func (e *Engine) installQuery(ctx context.Context, doc *plan.Query, p *queryPlan, sink *source, sql string) error {
 	if old := e.cat.queries[doc.ID]; old != nil {
+		// The new query opens the same stores (it keeps the old one's state), so they close.
 		for _, t := range old.allTasks() {
 			t.stop()
+			_ = t.store.Close()
 		}
 		e.removeQuery(doc.ID)
 	}

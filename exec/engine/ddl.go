@@ -498,6 +498,16 @@ func (e *Engine) createAsSelect(ctx context.Context, s *Session, n *ast.CreateAs
 		}
 		return nil, err
 	}
+	if !e.replaying {
+		// Two queries writing one topic would each cut the other's rows after a crash (each
+		// recovers its partitions to its own committed mark), as ksqlDB refuses too.
+		for _, other := range e.cat.sources {
+			if other.Name != n.Name && other.Topic == sink.Topic && other.OwnerQuery != "" && e.cat.queries[other.OwnerQuery] != nil {
+				return nil, errf("Cannot add %s '%s': its topic %s is already written by query %s, the sink of %s. Use INSERT INTO to write more rows into %s.",
+					strings.ToLower(kindTitle), n.Name, sink.Topic, other.OwnerQuery, other.Name, other.Name)
+			}
+		}
+	}
 	prefix := "CSAS"
 	if n.Kind == ast.Table {
 		prefix = "CTAS"

@@ -889,3 +889,33 @@ func TestCSASIntoPlainOwnersTopicTakesOver(t *testing.T) {
 		t.Errorf("the inserted row appears %d times after a crash", n)
 	}
 }
+
+// TestCSASIntoAnotherSinksTopicIsRefused: two queries writing one topic would cut each
+// other's rows on recovery, so a CSAS into the topic of another query's sink is refused
+// (INSERT INTO is the way to add rows there); CREATE OR REPLACE of the same sink is not.
+func TestCSASIntoAnotherSinksTopicIsRefused(t *testing.T) {
+	e, lg, _ := openBadgerEngine(t, t.TempDir(), true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM a (id INT KEY, v INT) WITH (kafka_topic='a', value_format='JSON', partitions=2);",
+		"CREATE STREAM big AS SELECT id, v FROM a WHERE v > 10;")
+	_, err := e.Execute(context.Background(), s, "CREATE STREAM other WITH (kafka_topic='BIG') AS SELECT id, v FROM a;")
+	if err == nil || !strings.Contains(err.Error(), "already written by query CSAS_BIG_0") {
+		t.Fatalf("CSAS into BIG's topic: %v", err)
+	}
+	// The replacing query reopens the replaced one's stores: it goes on from its positions.
+	execAll(t, e, s, "INSERT INTO a (id, v) VALUES (1, 30);")
+	quiesce(t, e)
+	execAll(t, e, s, "CREATE OR REPLACE STREAM big AS SELECT id, v FROM a WHERE v > 20;",
+		"INSERT INTO a (id, v) VALUES (2, 15);", "INSERT INTO a (id, v) VALUES (3, 25);")
+	quiesce(t, e)
+	var got []string
+	for _, r := range topicRecords(t, lg, "BIG") {
+		got = append(got, string(r.Value))
+	}
+	sort.Strings(got)
+	if fmt.Sprint(got) != `[{"V":25} {"V":30}]` {
+		t.Errorf("BIG after CREATE OR REPLACE: %v", got)
+	}
+	execAll(t, e, s, "TERMINATE CSAS_BIG_0;", "CREATE STREAM other WITH (kafka_topic='BIG') AS SELECT id, v FROM a;")
+}
