@@ -98,9 +98,9 @@ func partitionOf(t *testing.T, lg storage.Log, topic string) map[string]int32 {
 // dir/state (reopening what a previous engine left there). The returned crash function
 // closes the state without committing anything the tasks still buffer and closes the log,
 // as a process crash would leave them; the engine is abandoned.
-func openBadgerEngine(t *testing.T, dir string, deterministic bool) (e *Engine, lg *embedded.Log, crash func()) {
+func openBadgerEngine(t *testing.T, dir string, deterministic bool, logOpts ...embedded.Option) (e *Engine, lg *embedded.Log, crash func()) {
 	t.Helper()
-	lg, err := embedded.Open(filepath.Join(dir, "log"))
+	lg, err := embedded.Open(filepath.Join(dir, "log"), logOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1856,5 +1856,61 @@ func TestRepartitionedThreeWayStreamJoinMatchesOneTask(t *testing.T) {
 	}
 	if strings.Join(one, "\n") != strings.Join(many, "\n") {
 		t.Fatalf("one task (%d records):\n%s\nrepartitioned (%d records):\n%s", len(one), strings.Join(one, "\n"), len(many), strings.Join(many, "\n"))
+	}
+}
+
+// TestConsumedRepartitionRecordsAreDeleted: a repartition topic's reader deletes the records
+// below its durably committed positions (whole segments), so the topic does not only grow; a
+// restart resumes past them, and the results are unchanged.
+func TestConsumedRepartitionRecordsAreDeleted(t *testing.T) {
+	defer func(d time.Duration) { repartPurgeEvery = d }(repartPurgeEvery)
+	repartPurgeEvery = 0
+	dir := t.TempDir()
+	small := embedded.WithSegmentBytes(2048)
+	e, lg, crash := openBadgerEngine(t, dir, true, small)
+	s := NewSession()
+	execAll(t, e, s,
+		`CREATE STREAM clicks (id STRING KEY, page STRING) WITH (kafka_topic='clicks', value_format='JSON', partitions=3);`,
+		`CREATE TABLE per_page WITH (partitions=2) AS SELECT page, COUNT(*) AS n FROM clicks GROUP BY page;`)
+	insert := func(e *Engine, from, to int) {
+		// In rounds, so that the writers append many batches and the segments roll.
+		for r := from; r < to; r += 50 {
+			var sb strings.Builder
+			for i := r; i < min(r+50, to); i++ {
+				fmt.Fprintf(&sb, "INSERT INTO clicks (id, page) VALUES ('u%d', 'p%d');\n", i, i%7)
+			}
+			execAll(t, e, s, sb.String())
+			quiesce(t, e)
+		}
+	}
+	insert(e, 0, 600)
+	topic := e.repartitionTopic("CTAS_PER_PAGE_0")
+	info, err := lg.DescribeTopic(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted := 0
+	for _, p := range info.Partitions {
+		if p.StartOffset > 0 {
+			deleted++
+		}
+		if p.StartOffset > p.EndOffset {
+			t.Fatalf("partition %d: start %d past end %d", p.Partition, p.StartOffset, p.EndOffset)
+		}
+	}
+	if deleted == 0 {
+		t.Fatalf("no repartition partition had consumed segments deleted: %+v", info.Partitions)
+	}
+	crash()
+	e, _, _ = openBadgerEngine(t, dir, true, small)
+	s = NewSession()
+	insert(e, 600, 700)
+	total := int64(0)
+	for _, r := range pullAll(t, e, s, "SELECT * FROM per_page;") {
+		n, _ := r.Values[1].(int64)
+		total += n
+	}
+	if total != 700 {
+		t.Fatalf("the counts add up to %d after the restart, want 700", total)
 	}
 }

@@ -89,6 +89,11 @@ type task struct {
 	// source offsets).
 	commitExtra func(map[string]int64)
 
+	// purgeDue are the repartition-topic positions of the task's last commit: once that
+	// commit is durable, the records below them are deleted (purgeRepartInputs).
+	purgeDue  []repartPos
+	lastPurge time.Time
+
 	processed  atomic.Int64
 	errors     atomic.Int64
 	lastCommit time.Time
@@ -619,6 +624,7 @@ func (t *task) commitMode(async bool) error {
 		if err := ac.WaitCommit(); err != nil {
 			return err
 		}
+		t.purgeRepartInputs() // every commit issued so far is durable
 	}
 	if !t.dirty {
 		return nil
@@ -674,11 +680,53 @@ func (t *task) commitMode(async bool) error {
 	if t.repart != nil {
 		t.repart.publish(t.hwm)
 	}
+	t.purgeDue = t.purgeDue[:0]
+	for _, in := range t.inputs {
+		if in.limit != nil {
+			t.purgeDue = append(t.purgeDue, repartPos{topic: in.topic, partition: in.partition, offset: in.offset})
+		}
+	}
+	if !(async && canAsync) {
+		t.purgeRepartInputs()
+	}
 	t.dirty = false
 	t.untracked = false
 	t.pendingWrites = 0
 	t.lastCommit = time.Now()
 	return nil
+}
+
+// repartPos is a position in a repartition topic's partition.
+type repartPos struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+// repartPurgeEvery spaces out a task's deletions of consumed repartition records.
+var repartPurgeEvery = 5 * time.Second
+
+// purgeRepartInputs deletes the repartition records below the positions of the task's last
+// durable commit (purgeDue), as Kafka Streams deletes consumed repartition records: each such
+// partition has this task as its only reader, which never reads below its committed position
+// again, so without this the topics would only grow. The log deletes whole closed segments.
+func (t *task) purgeRepartInputs() {
+	if len(t.purgeDue) == 0 || time.Since(t.lastPurge) < repartPurgeEvery {
+		return
+	}
+	del, ok := t.e.log.(interface {
+		DeleteBefore(ctx context.Context, topic string, partition int32, offset int64) error
+	})
+	if !ok {
+		return
+	}
+	t.lastPurge = time.Now()
+	for _, p := range t.purgeDue {
+		if err := del.DeleteBefore(context.Background(), p.topic, p.partition, p.offset); err != nil {
+			t.e.logf("query %s: deleting consumed records of %s/%d: %v", t.id, p.topic, p.partition, err)
+		}
+	}
+	t.purgeDue = t.purgeDue[:0]
 }
 
 // maxPendingWrites makes the run loop commit before the commit interval when this many state

@@ -559,6 +559,18 @@ func (l *Log) OffsetForTime(ctx context.Context, topicName string, partition int
 	return off, l.mapClosed(t, err)
 }
 
+// DeleteBefore deletes the closed segments of one partition whose records are all below
+// offset (whole segments only, as retention does): a repartition topic's reader calls it once
+// it has durably consumed them. Readers of offsets below the new start get ErrOffsetOutRange.
+func (l *Log) DeleteBefore(ctx context.Context, topicName string, partition int32, offset int64) error {
+	t, p, err := l.getPartition(topicName, partition)
+	if err != nil {
+		return err
+	}
+	_, err = p.DeleteSegmentsBefore(offset)
+	return l.mapClosed(t, err)
+}
+
 // CutsTails reports that TruncateTo works here (it does not on Kafka), for exactly-once
 // schemes that cut uncommitted output.
 func (l *Log) CutsTails() bool { return true }
