@@ -1914,3 +1914,44 @@ func TestConsumedRepartitionRecordsAreDeleted(t *testing.T) {
 		t.Fatalf("the counts add up to %d after the restart, want 700", total)
 	}
 }
+
+// TestConsumedRepartitionRecordsAreDeletedByCopiers: an INSERT INTO query's copiers, whose
+// positions their target's owners commit, delete what those commits hold as consumed.
+func TestConsumedRepartitionRecordsAreDeletedByCopiers(t *testing.T) {
+	defer func(d time.Duration) { repartPurgeEvery = d }(repartPurgeEvery)
+	repartPurgeEvery = 0
+	e, lg, _ := openBadgerEngine(t, t.TempDir(), true, embedded.WithSegmentBytes(2048))
+	s := NewSession()
+	execAll(t, e, s,
+		`CREATE STREAM src (id INT KEY, v INT) WITH (kafka_topic='src', value_format='JSON', partitions=3);`,
+		`CREATE STREAM other (id INT KEY, v INT) WITH (kafka_topic='other', value_format='JSON', partitions=2);`,
+		`CREATE STREAM big AS SELECT id, v FROM other;`,
+		`INSERT INTO big SELECT id, v FROM src;`)
+	for r := 0; r < 600; r += 50 {
+		var sb strings.Builder
+		for i := r; i < r+50; i++ {
+			fmt.Fprintf(&sb, "INSERT INTO src (id, v) VALUES (%d, %d);\n", i, i)
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+		for _, owner := range queryTasks(e, "CSAS_BIG_0") {
+			commitLocked(t, owner) // the copiers' positions become durable with the owners
+		}
+	}
+	info, err := lg.DescribeTopic(context.Background(), e.repartitionTopic(e.cat.order[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted := 0
+	for _, p := range info.Partitions {
+		if p.StartOffset > 0 {
+			deleted++
+		}
+	}
+	if deleted == 0 {
+		t.Fatalf("no copier input had consumed segments deleted: %+v", info.Partitions)
+	}
+	if n := len(topicRecords(t, lg, "BIG")); n != 600 {
+		t.Fatalf("BIG holds %d rows, want 600", n)
+	}
+}

@@ -634,6 +634,7 @@ func (t *task) commitMode(async bool) error {
 		// past input that gave no rows.
 		t.dirty = false
 		t.lastCommit = time.Now()
+		t.purgeThroughOwner()
 		return nil
 	}
 	// A store that takes writes straight into its commit spares the aggregation's entries a
@@ -694,6 +695,31 @@ func (t *task) commitMode(async bool) error {
 	t.pendingWrites = 0
 	t.lastCommit = time.Now()
 	return nil
+}
+
+// purgeThroughOwner is purgeRepartInputs for a task whose positions its target's owner
+// commits (positionsInOwner): what is durable is what the owner's last commit holds.
+func (t *task) purgeThroughOwner() {
+	if time.Since(t.lastPurge) < repartPurgeEvery {
+		return
+	}
+	owner := t.e.owners.owner(t.outTopic, t.only)
+	if owner == nil {
+		return
+	}
+	owner.mu.Lock()
+	offs, err := owner.store.Offsets()
+	owner.mu.Unlock()
+	if err != nil {
+		return
+	}
+	t.purgeDue = t.purgeDue[:0]
+	for _, in := range t.inputs {
+		if v, ok := offs[insertOffsetKey(t.id, in.id())]; ok && in.limit != nil && v > 0 {
+			t.purgeDue = append(t.purgeDue, repartPos{topic: in.topic, partition: in.partition, offset: v})
+		}
+	}
+	t.purgeRepartInputs()
 }
 
 // repartPos is a position in a repartition topic's partition.
