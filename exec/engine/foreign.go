@@ -264,22 +264,32 @@ func (t *task) positions() map[string]int64 {
 // those its target partition's owner committed with the task's rows, when they are later (the
 // task crashed between the owner's commit and its own). Every position only grows.
 func (e *Engine) insertOffsetsFromOwner(t *task, committed map[string]int64) {
+	for id, v := range e.ownerCommitted(t) {
+		if v > committed[id] {
+			committed[id] = v
+		}
+	}
+}
+
+// ownerCommitted returns the positions that the owner of t's target partition last committed
+// for t, by t's own names for them; nil without an owner.
+func (e *Engine) ownerCommitted(t *task) map[string]int64 {
 	owner := e.owners.owner(t.outTopic, t.only)
 	if owner == nil {
-		return
+		return nil
 	}
 	owner.mu.Lock()
 	offs, err := owner.store.Offsets()
 	owner.mu.Unlock()
 	if err != nil {
-		return
+		return nil
 	}
 	prefix := "ins:" + t.id + "/"
+	out := map[string]int64{}
 	for k, v := range offs {
 		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
-			if id := k[len(prefix):]; v > committed[id] {
-				committed[id] = v
-			}
+			out[k[len(prefix):]] = v
 		}
 	}
+	return out
 }

@@ -703,19 +703,10 @@ func (t *task) purgeThroughOwner() {
 	if time.Since(t.lastPurge) < repartPurgeEvery {
 		return
 	}
-	owner := t.e.owners.owner(t.outTopic, t.only)
-	if owner == nil {
-		return
-	}
-	owner.mu.Lock()
-	offs, err := owner.store.Offsets()
-	owner.mu.Unlock()
-	if err != nil {
-		return
-	}
+	committed := t.e.ownerCommitted(t)
 	t.purgeDue = t.purgeDue[:0]
 	for _, in := range t.inputs {
-		if v, ok := offs[insertOffsetKey(t.id, in.id())]; ok && in.limit != nil && v > 0 {
+		if v, ok := committed[in.id()]; ok && in.limit != nil && v > 0 {
 			t.purgeDue = append(t.purgeDue, repartPos{topic: in.topic, partition: in.partition, offset: v})
 		}
 	}
