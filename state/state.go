@@ -26,6 +26,7 @@ var ErrClosed = errors.New("state store closed")
 // Failure: Commit errors leave the buffer intact so the caller may retry or abort.
 type Store interface {
 	Get(table string, key []byte) ([]byte, bool, error)
+	// Put buffers value under key; it copies both, so the caller may reuse them.
 	Put(table string, key, value []byte)
 	Delete(table string, key []byte)
 	// Scan calls fn for each key in [from, to) (to nil = to the end of the table) in order

@@ -62,6 +62,9 @@ type joinOp struct {
 	buffered     [2]map[uint64]int32
 	bufferedOff  [2]bool
 	bufferedSeed maphash.Seed
+	// Scratch buffers for a stream-stream record's buffer key, encoded row, scan bounds and
+	// clock: the store copies what it is given (state.Store.Put).
+	keyBuf, rowBuf, loBuf, hiBuf, clockBuf []byte
 }
 
 const maxBufferedKeys = 1 << 21
@@ -99,7 +102,10 @@ func newJoinOp(pl *pipeline, p *queryPlan, i int, next node) (*joinOp, error) {
 }
 
 func (op *joinOp) saveClock() {
-	b := make([]byte, 32)
+	if cap(op.clockBuf) < 32 {
+		op.clockBuf = make([]byte, 32)
+	}
+	b := op.clockBuf[:32]
 	binary.BigEndian.PutUint64(b, uint64(op.streamTime))
 	binary.BigEndian.PutUint64(b[8:], uint64(op.obs[0]))
 	binary.BigEndian.PutUint64(b[16:], uint64(op.obs[1]))
@@ -391,9 +397,9 @@ func (op *joinOp) pushStream(side int, c *change) error {
 	}
 	op.seq++
 	if ts >= op.obs[side]-retention+1 {
-		k := appendTs(append([]byte(nil), kb...), ts)
-		k = binary.BigEndian.AppendUint64(k, uint64(op.seq))
-		op.st.Put(own, k, op.encodeRow(r))
+		op.keyBuf = binary.BigEndian.AppendUint64(appendTs(append(op.keyBuf[:0], kb...), ts), uint64(op.seq))
+		op.rowBuf = appendJoinedRow(op.rowBuf[:0], r, op.typs)
+		op.st.Put(own, op.keyBuf, op.rowBuf)
 		op.oldest[side] = min(op.oldest[side], ts)
 		op.countBuffered(side, kb, 1)
 		op.sinceClean++
@@ -413,7 +419,9 @@ func (op *joinOp) pushStream(side int, c *change) error {
 	}
 	if lo <= to {
 		var derr error
-		err := op.st.Scan(other, appendTs(append([]byte(nil), kb...), lo), appendTs(append([]byte(nil), kb...), to+1), func(k, v []byte) bool {
+		op.loBuf = appendTs(append(op.loBuf[:0], kb...), lo)
+		op.hiBuf = appendTs(append(op.hiBuf[:0], kb...), to+1)
+		err := op.st.Scan(other, op.loBuf, op.hiBuf, func(k, v []byte) bool {
 			o, err := op.decodeRow(v)
 			if err != nil {
 				derr = err
