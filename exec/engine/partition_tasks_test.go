@@ -1884,22 +1884,14 @@ func TestConsumedRepartitionRecordsAreDeleted(t *testing.T) {
 		}
 	}
 	insert(e, 0, 600)
-	topic := e.repartitionTopic("CTAS_PER_PAGE_0")
-	info, err := lg.DescribeTopic(context.Background(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deleted := 0
-	for _, p := range info.Partitions {
-		if p.StartOffset > 0 {
-			deleted++
-		}
+	parts, deleted := trimmedPartitions(t, lg, e.repartitionTopic("CTAS_PER_PAGE_0"))
+	for _, p := range parts {
 		if p.StartOffset > p.EndOffset {
 			t.Fatalf("partition %d: start %d past end %d", p.Partition, p.StartOffset, p.EndOffset)
 		}
 	}
 	if deleted == 0 {
-		t.Fatalf("no repartition partition had consumed segments deleted: %+v", info.Partitions)
+		t.Fatalf("no repartition partition had consumed segments deleted: %+v", parts)
 	}
 	crash()
 	e, _, _ = openBadgerEngine(t, dir, true, small)
@@ -1938,20 +1930,27 @@ func TestConsumedRepartitionRecordsAreDeletedByCopiers(t *testing.T) {
 			commitLocked(t, owner) // the copiers' positions become durable with the owners
 		}
 	}
-	info, err := lg.DescribeTopic(context.Background(), e.repartitionTopic(e.cat.order[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deleted := 0
-	for _, p := range info.Partitions {
-		if p.StartOffset > 0 {
-			deleted++
-		}
-	}
+	parts, deleted := trimmedPartitions(t, lg, e.repartitionTopic(e.cat.order[1]))
 	if deleted == 0 {
-		t.Fatalf("no copier input had consumed segments deleted: %+v", info.Partitions)
+		t.Fatalf("no copier input had consumed segments deleted: %+v", parts)
 	}
 	if n := len(topicRecords(t, lg, "BIG")); n != 600 {
 		t.Fatalf("BIG holds %d rows, want 600", n)
 	}
+}
+
+// trimmedPartitions describes topic's partitions and counts those whose start moved past 0.
+func trimmedPartitions(t *testing.T, lg *embedded.Log, topic string) ([]storage.PartitionInfo, int) {
+	t.Helper()
+	info, err := lg.DescribeTopic(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range info.Partitions {
+		if p.StartOffset > 0 {
+			n++
+		}
+	}
+	return info.Partitions, n
 }

@@ -124,12 +124,9 @@ func (e *Engine) closePlainOwnersNow(topic string) {
 
 // closeAllPlainOwners stops every standalone owner cleanly (Engine.Close, after the queries).
 func (e *Engine) closeAllPlainOwners() {
-	for _, ts := range e.plainOwners {
-		for _, t := range ts {
-			t.stopPlainOwner()
-		}
+	for topic := range e.plainOwners {
+		e.closePlainOwnersNow(topic)
 	}
-	e.plainOwners = map[string][]*task{}
 }
 
 // stopPlainOwner takes a standalone owner out of the appends' way and commits it stopped.

@@ -50,9 +50,6 @@ func (p *queryPlan) joinStages() []joinStage {
 		}
 	}
 	steps := p.join.steps
-	sameKey := func(a, b *joinStep) bool {
-		return a.keyType.Equal(b.keyType) && eval.Text(a.leftAst) == eval.Text(b.leftAst)
-	}
 	var stages []joinStage
 	for i, st := range steps {
 		switch st.kind {
@@ -65,7 +62,7 @@ func (p *queryPlan) joinStages() []joinStage {
 		default:
 			return nil
 		}
-		if i == 0 || !sameKey(st, steps[stages[len(stages)-1].lo]) {
+		if i == 0 || !st.sameKeyAs(steps[stages[len(stages)-1].lo]) {
 			stages = append(stages, joinStage{lo: i, hi: i + 1})
 		} else {
 			stages[len(stages)-1].hi = i + 1
@@ -77,6 +74,12 @@ func (p *queryPlan) joinStages() []joinStage {
 		}
 	}
 	return stages
+}
+
+// sameKeyAs reports whether st joins on the same left expression, of the same type, as o:
+// routing rows by one evaluates the other.
+func (st *joinStep) sameKeyAs(o *joinStep) bool {
+	return st.keyType.Equal(o.keyType) && eval.Text(st.leftAst) == eval.Text(o.leftAst)
 }
 
 // stageTable is the first table a stage joins (nil when it joins streams only); false when

@@ -33,7 +33,7 @@ func (p *queryPlan) streamJoinOneKey() bool {
 	}
 	first := p.join.steps[0]
 	for _, st := range p.join.steps {
-		if st.kind != joinSS || st.leftSrc != 0 || !st.keyType.Equal(first.keyType) || eval.Text(st.leftAst) != eval.Text(first.leftAst) {
+		if st.kind != joinSS || st.leftSrc != 0 || !st.sameKeyAs(first) {
 			return false
 		}
 	}

@@ -227,14 +227,7 @@ func TestStagedJoinExactlyOnceAfterCrash(t *testing.T) {
 	}
 	execAll(t, e, s, sb.String())
 	quiesce(t, e)
-	sb.Reset()
-	for i := 0; i < 300; i++ {
-		// Order i is shipped once and its customer visits once, a little later each.
-		fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, item, cust) VALUES (%d, 'o%d', 'i%d', 'c%d');\n", 1000+i*10, i, i, i)
-		fmt.Fprintf(&sb, "INSERT INTO ships (ROWTIME, sid, ref) VALUES (%d, 's%d', 'i%d');\n", 1003+i*10, i, i)
-		fmt.Fprintf(&sb, "INSERT INTO visits (ROWTIME, vid, cust) VALUES (%d, 'v%d', 'c%d');\n", 1006+i*10, i, i)
-	}
-	execAll(t, e, s, sb.String())
+	execAll(t, e, s, orderShipVisitInserts(300))
 	ctx := context.Background()
 	processHalfCommitted(t, ctx, lg, queryTasks(e, q), 3, 25)
 	crash()
@@ -270,13 +263,7 @@ func TestStagedJoinInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 		"CREATE STREAM seen AS SELECT cust, oid, sid, vid FROM src;",
 		`INSERT INTO seen SELECT o.cust AS cust, o.oid AS oid, s.sid AS sid, v.vid AS vid
 		  FROM orders o JOIN ships s WITHIN 1 MINUTE ON o.item = s.ref JOIN visits v WITHIN 1 MINUTE ON o.cust = v.cust;`)
-	var sb strings.Builder
-	for i := 0; i < 120; i++ {
-		fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, item, cust) VALUES (%d, 'o%d', 'i%d', 'c%d');\n", 1000+i*10, i, i, i)
-		fmt.Fprintf(&sb, "INSERT INTO ships (ROWTIME, sid, ref) VALUES (%d, 's%d', 'i%d');\n", 1003+i*10, i, i)
-		fmt.Fprintf(&sb, "INSERT INTO visits (ROWTIME, vid, cust) VALUES (%d, 'v%d', 'c%d');\n", 1006+i*10, i, i)
-	}
-	execAll(t, e, s, sb.String())
+	execAll(t, e, s, orderShipVisitInserts(120))
 	ctx := context.Background()
 	ins := queryTasks(e, e.cat.order[1])
 	if got := describeTasks(ins); len(got) != 2+3+2+3*3 {
@@ -319,4 +306,16 @@ func countRows(t *testing.T, e *Engine, sink string, label func(key any, value m
 		seen[label(r.Key, v)]++
 	}
 	return seen, len(recs)
+}
+
+// orderShipVisitInserts is n INSERT statements each into orders, ships and visits: order i
+// (item i, customer i) is shipped once and its customer visits once, a little later each.
+func orderShipVisitInserts(n int) string {
+	var sb strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&sb, "INSERT INTO orders (ROWTIME, oid, item, cust) VALUES (%d, 'o%d', 'i%d', 'c%d');\n", 1000+i*10, i, i, i)
+		fmt.Fprintf(&sb, "INSERT INTO ships (ROWTIME, sid, ref) VALUES (%d, 's%d', 'i%d');\n", 1003+i*10, i, i)
+		fmt.Fprintf(&sb, "INSERT INTO visits (ROWTIME, vid, cust) VALUES (%d, 'v%d', 'c%d');\n", 1006+i*10, i, i)
+	}
+	return sb.String()
 }
