@@ -148,6 +148,12 @@ type segment struct {
 	idx      []indexEntry
 	sinceIdx int64 // bytes written since the last index entry; writer only
 
+	// lastWindow is the window a read stopped inside, for the next read (read.go); cutGen
+	// counts the cuts of this segment's tail, which retire windows read before them.
+	lastWindow atomic.Pointer[window]
+	cutGen     atomic.Uint64
+	preads     atomic.Int64 // windows read from the file (for tests)
+
 	// refs counts the partition's own reference plus readers in flight. The file is closed when
 	// it drops to zero, so retention and compaction can unlink a segment under a reader.
 	refs atomic.Int32
@@ -831,6 +837,14 @@ func (p *Partition) TruncateTo(offset int64) error {
 
 // cutSegment truncates s so that it ends just before offset.
 func (p *Partition) cutSegment(s *segment, offset int64) error {
+	// A new generation before any byte changes and another once the new size is in place: a
+	// read that loaded the generation in between may have read bytes in flux.
+	s.cutGen.Add(1)
+	s.lastWindow.Store(nil)
+	defer func() {
+		s.cutGen.Add(1)
+		s.lastWindow.Store(nil)
+	}()
 	size := s.size.Load()
 	sc := newFrameScanner(s.f, lookupOffset(s.indexSnapshot(), s.base, offset), size)
 	defer sc.close()
@@ -907,4 +921,15 @@ func (p *Partition) closeSegments() {
 		s.release()
 	}
 	p.segs = nil
+}
+
+// preads counts the windows read from the files of the partition's current segments.
+func (p *Partition) preads() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var n int64
+	for _, s := range p.segs {
+		n += s.preads.Load()
+	}
+	return n
 }

@@ -18,6 +18,13 @@ import (
 // a stray write to the file after the append would otherwise reach the caller as valid data.
 // Frames that lie entirely before the requested offset are skipped by their headers, unverified,
 // as before.
+//
+// A read that stops inside a window because it reached its limit leaves that window with the
+// segment (lastWindow): the next read usually starts where this one stopped, often inside the
+// same frame, and would otherwise read and allocate the frame again (a reader taking 2,000
+// records at a time from frames of 10,000 read every frame five times). Windows are never
+// written after their pread, so readers share them; TruncateTo bumps the segment's cut
+// generation, which retires every window read before the cut.
 
 const (
 	// minReadWindow is the smallest pread the reader issues. It covers a gap between two sparse
@@ -32,7 +39,12 @@ const (
 type window struct {
 	buf []byte
 	pos int64
+	gen uint64 // the segment's cut generation when the pread started
 }
+
+// maxSharedWindow bounds the window a segment keeps for the next read: one per segment that a
+// reader stopped inside, so memory stays at one small window per partition being read.
+const maxSharedWindow = 1 << 20
 
 // covers reports whether the window holds the n bytes at file position at.
 func (w *window) covers(at int64, n int64) bool {
@@ -60,6 +72,7 @@ func (s *segment) readWindow(w *window, pos, need, end int64, wanted int) error 
 	n = min(max(n, minReadWindow, need), end-pos)
 	// A fresh buffer every time: records decoded from the previous window alias it.
 	buf := make([]byte, n)
+	s.preads.Add(1)
 	if _, err := s.f.ReadAt(buf, pos); err != nil {
 		return ioErr(err)
 	}
@@ -67,13 +80,35 @@ func (s *segment) readWindow(w *window, pos, need, end int64, wanted int) error 
 	return nil
 }
 
+// keepWindow leaves w with the segment for the next read when the read stopped with bytes of
+// w left unread (from position pos on), and otherwise lets go of a kept window it has read past.
+func (s *segment) keepWindow(w *window, pos int64) {
+	kept := s.lastWindow.Load()
+	if len(w.buf) > 0 && len(w.buf) <= maxSharedWindow && w.pos+int64(len(w.buf)) > pos {
+		if kept == nil || kept.pos != w.pos || len(kept.buf) != len(w.buf) {
+			c := *w
+			s.lastWindow.Store(&c)
+		}
+		return
+	}
+	if kept != nil && kept.pos+int64(len(kept.buf)) <= pos {
+		s.lastWindow.CompareAndSwap(kept, nil)
+	}
+}
+
 // read appends records at or after from to out and returns where the caller should continue.
 func (s *segment) read(from int64, limit int, partition int32, out []storage.Record) ([]storage.Record, int64, error) {
+	// The generation first: a window this read makes must not outlive a cut that changes the
+	// bytes below the size it loads next.
+	gen := s.cutGen.Load()
 	size := s.size.Load()
 	closed := s.closed.Load()
 	pos := lookupOffset(s.indexSnapshot(), s.base, from)
 	next := from
-	var w window
+	w := window{gen: gen}
+	if kept := s.lastWindow.Load(); kept != nil && kept.gen == gen {
+		w = *kept
+	}
 	var ferr error // first failure: ErrCorrupt for damage, an I/O error otherwise
 	for pos < size && (limit <= 0 || len(out) < limit) {
 		wanted := 0
@@ -128,9 +163,16 @@ func (s *segment) read(from int64, limit int, partition int32, out []storage.Rec
 		pos += frameLen
 		next = bh.NextOffset()
 		if limit > 0 && len(out) >= limit {
-			return out, out[len(out)-1].Offset + 1, nil
+			next = out[len(out)-1].Offset + 1
+			resume := pos
+			if next < bh.NextOffset() {
+				resume -= frameLen // the next read starts inside this frame
+			}
+			s.keepWindow(&w, resume)
+			return out, next, nil
 		}
 	}
+	s.keepWindow(&w, pos)
 	if ferr != nil && !errors.Is(ferr, ErrCorrupt) {
 		return out, next, ferr
 	}

@@ -193,3 +193,69 @@ func TestDecodeBatchFastPathAgreesWithChecked(t *testing.T) {
 		}
 	}
 }
+
+// A reader taking fewer records than a frame holds reads each frame from the file once: the
+// next read starts inside the window the last one stopped in.
+func TestReadsInsideAFrameShareItsWindow(t *testing.T) {
+	p := mustOpen(t, t.TempDir())
+	const frames, perFrame, limit = 6, 10_000, 2_000
+	for f := 0; f < frames; f++ {
+		if _, err := p.Append(batch(fmt.Sprint(f), perFrame, int64(f*perFrame))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := p.preads()
+	var got []storage.Record
+	for off := int64(0); off < frames*perFrame; {
+		recs, err := p.Read(off, limit)
+		if err != nil || len(recs) == 0 {
+			t.Fatalf("read at %d: %d records, %v", off, len(recs), err)
+		}
+		got = append(got, recs...)
+		off = recs[len(recs)-1].Offset + 1
+	}
+	for i, r := range got {
+		want := fmt.Sprintf("%d-v%d", i/perFrame, i%perFrame)
+		if r.Offset != int64(i) || string(r.Value) != want {
+			t.Fatalf("record %d: offset %d value %q, want %q", i, r.Offset, r.Value, want)
+		}
+	}
+	// At most two preads per frame (a window sized for 2,000 records that holds the frame's
+	// header, then the whole frame), where re-reading the frame for every 2,000 records took
+	// ten (60 in all).
+	if n := p.preads() - before; n > 2*frames {
+		t.Fatalf("%d preads for %d frames", n, frames)
+	}
+}
+
+// A window kept for the next read must not survive a cut of the segment's tail: the records
+// appended after the cut sit at the same file positions as the ones cut.
+func TestKeptWindowRetiredByTruncate(t *testing.T) {
+	p := mustOpen(t, t.TempDir())
+	if _, err := p.Append(batch("old", 1000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := p.Read(0, 100); err != nil || len(recs) != 100 {
+		t.Fatalf("first read: %d records, %v", len(recs), err)
+	}
+	// Cut inside the frame the kept window holds, then write other records over the rest.
+	if err := p.TruncateTo(500); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Append(batch("new", 500, 0)); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := p.Read(100, 0)
+	if err != nil || len(recs) != 900 {
+		t.Fatalf("after the cut: %d records, %v", len(recs), err)
+	}
+	for i, r := range recs {
+		want := fmt.Sprintf("old-v%d", 100+i)
+		if r.Offset >= 500 {
+			want = fmt.Sprintf("new-v%d", r.Offset-500)
+		}
+		if string(r.Value) != want {
+			t.Fatalf("offset %d: %q, want %q", r.Offset, r.Value, want)
+		}
+	}
+}
