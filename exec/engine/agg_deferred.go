@@ -92,6 +92,9 @@ type deferredWrites struct {
 	writeOuts []*aggEntry
 	newFirst  uint64
 	newNext   uint64
+	// chunkArena holds the compressed chunks passed to the commit in progress (like encArena,
+	// it lives until committedDeferred).
+	chunkArena []byte
 
 	overlay aggOverlay
 }
@@ -160,9 +163,19 @@ const chunkS2 = 0x01
 
 // compressChunk returns a chunk's stored form: chunkS2, then the S2 block of its records.
 func compressChunk(records []byte) []byte {
-	out := make([]byte, 1+s2.MaxEncodedLen(len(records)))
-	out[0] = chunkS2
-	return out[:1+len(s2.Encode(out[1:], records))]
+	_, chunk := appendCompressedChunk(nil, records)
+	return chunk
+}
+
+// appendCompressedChunk appends a chunk's stored form to arena and returns the arena and the
+// chunk (a full slice of it).
+func appendCompressedChunk(arena, records []byte) ([]byte, []byte) {
+	start := len(arena)
+	arena = slices.Grow(arena, 1+s2.MaxEncodedLen(len(records)))
+	arena = append(arena, chunkS2)
+	n := len(s2.Encode(arena[len(arena):cap(arena)], records))
+	arena = arena[:len(arena)+n]
+	return arena, arena[start:len(arena):len(arena)]
 }
 
 // eachChunkRecord calls fn for each key/value record of a stored chunk.
@@ -201,6 +214,7 @@ func eachChunkRecord(chunk []byte, fn func(key, val []byte) error) error {
 func (n *aggNode) writeDeferred(put func(table string, key, value []byte, deleted bool)) {
 	d := n.deferred
 	n.encArena = n.encArena[:0]
+	d.chunkArena = d.chunkArena[:0]
 	d.chunkOf = slices.Grow(d.chunkOf[:0], len(n.dirtyList))[:len(n.dirtyList)]
 	d.writeOuts = d.writeOuts[:0]
 	seq := d.nextChunk
@@ -208,7 +222,9 @@ func (n *aggNode) writeDeferred(put func(table string, key, value []byte, delete
 	joining := 0
 	flushChunk := func() {
 		if len(n.encArena) > chunkStart {
-			put(aggChunkTable, chunkKey(seq), compressChunk(n.encArena[chunkStart:]), false)
+			var chunk []byte
+			d.chunkArena, chunk = appendCompressedChunk(d.chunkArena, n.encArena[chunkStart:])
+			put(aggChunkTable, chunkKey(seq), chunk, false)
 			seq++
 			chunkStart = len(n.encArena)
 		}
@@ -359,6 +375,10 @@ func (n *aggNode) committedDeferred() {
 		n.encArena = nil
 	}
 	n.encArena = n.encArena[:0]
+	if cap(d.chunkArena) > 4<<20 {
+		d.chunkArena = nil
+	}
+	d.chunkArena = d.chunkArena[:0]
 	n.evict()
 }
 
