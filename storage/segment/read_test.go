@@ -259,3 +259,45 @@ func TestKeptWindowRetiredByTruncate(t *testing.T) {
 		}
 	}
 }
+
+// Readers that share kept windows, each at its own pace, while a writer appends: every reader
+// sees every record once, in order, with its own value.
+func TestConcurrentReadersShareWindows(t *testing.T) {
+	p := mustOpen(t, t.TempDir())
+	const frames, perFrame = 40, 2_500
+	done := make(chan error, 3)
+	go func() {
+		for f := 0; f < frames; f++ {
+			if _, err := p.Append(batch(fmt.Sprint(f), perFrame, int64(f*perFrame))); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for _, limit := range []int{700, 1_900} {
+		go func() {
+			for off := int64(0); off < frames*perFrame; {
+				recs, err := p.Read(off, limit)
+				if err != nil {
+					done <- err
+					return
+				}
+				for _, r := range recs {
+					want := fmt.Sprintf("%d-v%d", r.Offset/perFrame, r.Offset%perFrame)
+					if r.Offset != off || string(r.Value) != want {
+						done <- fmt.Errorf("limit %d: offset %d (want %d) value %q, want %q", limit, r.Offset, off, r.Value, want)
+						return
+					}
+					off++
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
