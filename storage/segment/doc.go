@@ -23,8 +23,10 @@
 //
 // # Reads
 //
-// Read (read.go) reads whole frames with one pread per window into a buffer allocated for that
-// call, verifies each frame's CRC32C, and decodes records whose keys and values are sub-slices of
-// that buffer: no per-record copy or allocation, and no buffer is ever reused, so the records are
-// the caller's to keep (the aliasing rule on storage.Log.Read).
+// Read (read.go) reads whole frames with one pread per window into a freshly allocated buffer,
+// verifies each frame's CRC32C, and decodes records whose keys and values are sub-slices of
+// that buffer: no per-record copy or allocation, and no buffer is ever written after its pread,
+// so the records are the caller's to keep (the aliasing rule on storage.Log.Read). A read that
+// stops inside a window (its limit reached) leaves the window with the segment for the next
+// read, which usually resumes inside the same frame; readers share such windows read-only.
 package segment
