@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -64,12 +65,19 @@ type task struct {
 	exclusive bool
 	out       []storage.Record
 	outArena  []byte // the encoded keys and values of out
-	matBuf    []byte // scratch for materialized rows (the store copies them)
-	hwm       map[int32]int64
-	keyCodec  serde.Codec
-	valCodec  serde.Codec
-	tsCol     int
-	mat       bool
+
+	// replay: per sink partition, output written after the last commit that the log could not
+	// cut, still to be matched by the replay (skipReplayed); replayKeep is its scratch.
+	replay        map[int32][]storage.Record
+	replayKeep    []storage.Record
+	replaySkipped int
+
+	matBuf   []byte // scratch for materialized rows (the store copies them)
+	hwm      map[int32]int64
+	keyCodec serde.Codec
+	valCodec serde.Codec
+	tsCol    int
+	mat      bool
 	// matOnly: results only feed the materialized store (SOURCE tables); nothing is appended.
 	matOnly bool
 	// pullFromAgg: pull queries read the aggregate state instead of materialized rows.
@@ -278,10 +286,18 @@ func (e *Engine) recoverTask(ctx context.Context, t *task, committed map[string]
 			if int(pi.Partition) == p && pi.EndOffset > v {
 				if err := e.log.TruncateTo(ctx, t.outTopic, int32(p), v); err == nil {
 					e.logf("query %s: removed %d uncommitted output records from %s/%d", t.id, pi.EndOffset-v, t.outTopic, p)
+				} else if tail, rerr := readUncommittedTail(ctx, e.log, t.outTopic, int32(p), v, pi.EndOffset); rerr == nil {
+					// Kafka cannot truncate: the replay's results that equal what is already
+					// there are not written again (skipReplayed).
+					if t.replay == nil {
+						t.replay = map[int32][]storage.Record{}
+					}
+					t.replay[int32(p)] = tail
+					e.logf("query %s: %d output records in %s/%d were written after the last commit; results the replay repeats exactly are not written again", t.id, len(tail), t.outTopic, p)
 				} else {
-					// Kafka cannot truncate: results written after the last commit will be
-					// written again (at-least-once). Say so rather than duplicate silently.
-					e.logf("WARNING query %s: cannot remove %d uncommitted output records from %s/%d (%v); they may appear twice", t.id, pi.EndOffset-v, t.outTopic, p, err)
+					// Results written after the last commit will be written again
+					// (at-least-once). Say so rather than duplicate silently.
+					e.logf("WARNING query %s: cannot remove %d uncommitted output records from %s/%d (%v; %v); they may appear twice", t.id, pi.EndOffset-v, t.outTopic, p, err, rerr)
 				}
 			}
 		}
@@ -541,10 +557,16 @@ func (t *task) flushOutput(ctx context.Context) error {
 		return nil
 	}
 	var offs []int64
+	appended := t.out
 	if !t.matOnly {
 		var err error
 		if t.exclusive {
-			offs, err = t.e.log.Append(ctx, t.outTopic, t.out)
+			if len(t.replay) > 0 {
+				appended = t.skipReplayed(t.out)
+			}
+			if len(appended) > 0 {
+				offs, err = t.e.log.Append(ctx, t.outTopic, appended)
+			}
 		} else {
 			// An INSERT INTO query: its rows go through the sink's owner, if it has one.
 			var tracked bool
@@ -560,10 +582,12 @@ func (t *task) flushOutput(ctx context.Context) error {
 	if t.mat {
 		t.pendingWrites += len(t.out)
 	}
-	for i, r := range t.out {
+	for i, r := range appended {
 		if offs != nil && offs[i]+1 > t.hwm[r.Partition] {
 			t.hwm[r.Partition] = offs[i] + 1
 		}
+	}
+	for _, r := range t.out {
 		if t.mat {
 			if r.Value == nil {
 				t.store.Delete(matTable, r.Key)
@@ -582,6 +606,85 @@ func (t *task) flushOutput(ctx context.Context) error {
 	}
 	t.outArena = t.outArena[:0]
 	return nil
+}
+
+// maxReplayCheck bounds the uncommitted output recovery reads back to compare with the replay
+// (per partition); a longer tail is left alone, at least once.
+const maxReplayCheck = 200_000
+
+// readUncommittedTail reads the records of topic/partition in [from, end): output written
+// after the last commit, on a log that cannot cut it.
+func readUncommittedTail(ctx context.Context, lg storage.Log, topic string, partition int32, from, end int64) ([]storage.Record, error) {
+	if end-from > maxReplayCheck {
+		return nil, fmt.Errorf("%d records is more than the %d recovery compares", end-from, maxReplayCheck)
+	}
+	var tail []storage.Record
+	for off := from; off < end; {
+		recs, err := lg.Read(ctx, topic, partition, off, int(min(end-off, 10_000)), 0)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			return nil, fmt.Errorf("no records at offset %d of %d", off, end)
+		}
+		for _, r := range recs {
+			if r.Offset < end {
+				tail = append(tail, r)
+			}
+		}
+		off = recs[len(recs)-1].Offset + 1
+	}
+	return tail, nil
+}
+
+// skipReplayed returns the results of out that are to be written. After a crash on a log that
+// cannot cut uncommitted output (Kafka), recovery reads that output back into replay, per
+// partition in offset order. The task re-runs from its committed state and offsets, so it
+// usually produces the same results in the same order: a result equal to the next record still
+// expected in its partition (key, value, timestamp and headers) is already there and is
+// skipped, and its offset moves the partition's high-water mark. The first result that
+// differs (a processing-time function, inputs interleaved differently) ends the check for its
+// partition: the rest of the old tail stays, so that partition is at least once, as before.
+// Nothing is skipped that is not already in the log.
+func (t *task) skipReplayed(out []storage.Record) []storage.Record {
+	keep := t.replayKeep[:0]
+	for _, r := range out {
+		q := t.replay[r.Partition]
+		if len(q) == 0 {
+			keep = append(keep, r)
+			continue
+		}
+		if sameOutput(r, q[0]) {
+			t.hwm[r.Partition] = max(t.hwm[r.Partition], q[0].Offset+1)
+			t.replaySkipped++
+			if len(q) == 1 {
+				delete(t.replay, r.Partition)
+			} else {
+				t.replay[r.Partition] = q[1:]
+			}
+			continue
+		}
+		t.e.logf("WARNING query %s: a replayed result differs from the record at %s/%d offset %d; the %d records written there after the last commit stay, and may appear twice", t.id, t.outTopic, r.Partition, q[0].Offset, len(q))
+		delete(t.replay, r.Partition)
+		keep = append(keep, r)
+	}
+	clear(keep[len(keep):cap(keep)])
+	t.replayKeep = keep
+	return keep
+}
+
+// sameOutput reports whether a result equals a record read back from the log.
+func sameOutput(a, b storage.Record) bool {
+	if !bytes.Equal(a.Key, b.Key) || !bytes.Equal(a.Value, b.Value) || (a.Value == nil) != (b.Value == nil) ||
+		a.Timestamp != b.Timestamp || len(a.Headers) != len(b.Headers) {
+		return false
+	}
+	for i, h := range a.Headers {
+		if h.Key != b.Headers[i].Key || !bytes.Equal(h.Value, b.Headers[i].Value) {
+			return false
+		}
+	}
+	return true
 }
 
 const matTable = "mat"

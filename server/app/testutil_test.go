@@ -68,6 +68,19 @@ func (l *logBuffer) logf(format string, args ...any) {
 	fmt.Fprintf(&l.buf, time.Now().Format("15:04:05.000 ")+format+"\n", args...)
 }
 
+// lines returns the logged lines that contain sub.
+func (l *logBuffer) lines(sub string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(l.buf.String(), "\n") {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 func (l *logBuffer) tail(n int) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -5,5 +5,6 @@
 // not run Kafka: tests use franz-go's in-process kfake cluster.
 //
 // Kafka cannot truncate a partition's tail, so TruncateTo returns an error wrapping
-// errors.ErrUnsupported; exactly-once on Kafka needs transactions instead.
+// errors.ErrUnsupported; exec's recovery then reads the tail back and skips replayed results
+// equal to it.
 package kafka
