@@ -189,3 +189,91 @@ func TestKafkaReplaySkipsOutputAlreadyWritten(t *testing.T) {
 		})
 	}
 }
+
+// On Kafka too, a repartition topic's records are deleted once its reader has committed past
+// them. A crash and restart gives the exact counts, and so does a server rebuilding the query
+// on a new data dir over the same cluster after another crash: its readers skip what the old
+// run left in the topic (the records consumed since the last deletion), whose source offsets
+// would otherwise make them skip the rewrites of the records already deleted.
+func TestKafkaRepartitionRecordsDeleted(t *testing.T) {
+	defer func(d time.Duration) { repartPurgeEvery = d }(repartPurgeEvery)
+	repartPurgeEvery = 0
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addrs := c.ListenAddrs()
+	// Orders keyed by id, counted per customer: the counts go through a repartition topic.
+	appendCustomerOrders := func(lg storage.Log, from, to int) {
+		var recs []storage.Record
+		for i := from; i < to; i++ {
+			recs = append(recs, storage.Record{Key: []byte(fmt.Sprintf("o%05d", i)), Partition: int32(i % 2),
+				Value: []byte(fmt.Sprintf(`{"CUST":"c%d"}`, i%5)), Timestamp: int64(i)})
+		}
+		if _, err := lg.Append(context.Background(), "orders", recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkCounts := func(l *kafkaLife, n int) {
+		t.Helper()
+		for c := 0; c < 5; c++ {
+			want := int64(0)
+			for i := c; i < n; i += 5 {
+				want++
+			}
+			rows := pullAll(t, l.e, NewSession(), fmt.Sprintf(`SELECT N FROM counts WHERE cust = 'c%d';`, c))
+			if len(rows) != 1 || rows[0].Values[0] != want {
+				t.Fatalf("c%d: %v, want %d", c, rows, want)
+			}
+		}
+	}
+	deleted := func(l *kafkaLife) int64 {
+		topics, err := l.lg.ListTopics(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, ti := range topics {
+			if strings.HasSuffix(ti.Name, "-repartition") {
+				for _, p := range ti.Partitions {
+					n += p.StartOffset
+				}
+			}
+		}
+		return n
+	}
+
+	dir := t.TempDir()
+	l := startKafkaLife(t, addrs, dir, 20)
+	execAll(t, l.e, NewSession(),
+		`CREATE STREAM orders (id STRING KEY, cust STRING) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=2);`,
+		`CREATE TABLE counts AS SELECT cust, COUNT(*) AS n FROM orders GROUP BY cust;`)
+	for i := 0; i < 10; i++ {
+		appendCustomerOrders(l.lg, i*200, (i+1)*200)
+		quiesce(t, l.e)
+	}
+	for deadline := time.Now().Add(10 * time.Second); deleted(l) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no repartition record deleted after 2,000 orders")
+		}
+	}
+	checkCounts(l, 2000)
+	l.crash()
+
+	// Deletions now wait an hour after each task's first, so what the next 500 orders leave
+	// in the topic stays there through the crash.
+	l = startKafkaLife(t, addrs, dir, 20)
+	repartPurgeEvery = time.Hour
+	appendCustomerOrders(l.lg, 2000, 2500)
+	quiesce(t, l.e)
+	checkCounts(l, 2500)
+	gone := deleted(l)
+	l.crash()
+
+	l = startKafkaLife(t, addrs, t.TempDir(), 20) // a new data dir: the query is rebuilt
+	defer l.stop()
+	quiesce(t, l.e)
+	checkCounts(l, 2500)
+	t.Logf("%d repartition records deleted before the rebuild", gone)
+}

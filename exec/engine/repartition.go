@@ -423,6 +423,13 @@ func (e *Engine) repartInputsFrom(ctx context.Context, t *task, committed map[st
 		in.entry = rs.entry(topic, entry)
 		if off, ok := committed[in.id()]; ok {
 			in.offset = off
+		} else if at, ok := w.freshStart(p); ok {
+			// Reader and writer both start afresh: a new query, or a server rebuilding its
+			// queries on a new data dir over Kafka topics that outlived the old one. The
+			// writer writes everything again from there, so what lies before it is the old
+			// run's, and partly deleted already (purgeRepartInputs): read from the start,
+			// its records would make repartSeen skip the rewrites of the deleted ones.
+			in.offset = at
 		} else {
 			// The topic holds only this query's records: all of them are to be read.
 			in.offset = info.Partitions[p].StartOffset
@@ -700,6 +707,28 @@ type repartWriter struct {
 	mu    sync.Mutex
 	marks map[int32]int64
 	woken chan struct{} // closed and replaced at every publish
+	// fresh holds, for each partition the writer started without a committed mark, where
+	// its writing began (the partition's end then).
+	fresh map[int32]int64
+}
+
+// startedAfresh notes that the writer starts partition p with nothing committed, at end.
+func (w *repartWriter) startedAfresh(p int32, end int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fresh == nil {
+		w.fresh = map[int32]int64{}
+	}
+	w.fresh[p] = end
+}
+
+// freshStart returns where the writer began partition p when it started with nothing
+// committed there.
+func (w *repartWriter) freshStart(p int32) (int64, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	at, ok := w.fresh[p]
+	return at, ok
 }
 
 func (w *repartWriter) publish(hwm map[int32]int64) {

@@ -321,6 +321,9 @@ func (e *Engine) recoverTask(ctx context.Context, t *task, committed map[string]
 		} else {
 			t.hwm[pi.Partition] = pi.EndOffset
 			pinned = true
+			if t.repart != nil {
+				t.repart.startedAfresh(pi.Partition, pi.EndOffset)
+			}
 		}
 	}
 	if pinned {

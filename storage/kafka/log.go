@@ -440,6 +440,25 @@ func (l *Log) OffsetForTime(ctx context.Context, topic string, partition int32, 
 	return e.Offset, mapErr(e.Err)
 }
 
+// DeleteBefore deletes the records of one partition below offset (Kafka's DeleteRecords):
+// exec deletes the repartition records its readers have consumed and committed.
+func (l *Log) DeleteBefore(ctx context.Context, topic string, partition int32, offset int64) error {
+	if err := l.checkOpen(); err != nil {
+		return err
+	}
+	os := make(kadm.Offsets)
+	os.AddOffset(topic, partition, offset, -1)
+	resp, err := l.adm.DeleteRecords(ctx, os)
+	if err != nil {
+		return mapErr(err)
+	}
+	r, ok := resp.Lookup(topic, partition)
+	if !ok {
+		return fmt.Errorf("kafka: no DeleteRecords answer for %s/%d", topic, partition)
+	}
+	return mapErr(r.Err)
+}
+
 // TruncateTo always fails: Kafka's DeleteRecords removes a prefix of a partition, never a
 // suffix, so exactly-once recovery on Kafka must rely on transactions instead.
 func (l *Log) TruncateTo(ctx context.Context, topic string, partition int32, offset int64) error {
