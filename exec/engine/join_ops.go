@@ -65,6 +65,11 @@ type joinOp struct {
 	// Scratch buffers for a stream-stream record's buffer key, encoded row, scan bounds and
 	// clock: the store copies what it is given (state.Store.Put).
 	keyBuf, rowBuf, loBuf, hiBuf, clockBuf []byte
+	// matches collects the other side's buffered rows that a stream record meets (collect,
+	// made once, is the Scan callback that fills it; scanErr its decode error).
+	matches []*eval.Rec
+	collect func(k, v []byte) bool
+	scanErr error
 }
 
 const maxBufferedKeys = 1 << 21
@@ -409,7 +414,8 @@ func (op *joinOp) pushStream(side int, c *change) error {
 	if m := op.obs[1-side] - retention + 1; m > lo {
 		lo = m
 	}
-	var matches []*eval.Rec
+	matches := op.matches[:0]
+	defer func() { clear(matches); op.matches = matches[:0] }()
 	if lo <= to {
 		if none, err := op.noneBuffered(1-side, kb); err != nil {
 			return err
@@ -418,23 +424,27 @@ func (op *joinOp) pushStream(side int, c *change) error {
 		}
 	}
 	if lo <= to {
-		var derr error
 		op.loBuf = appendTs(append(op.loBuf[:0], kb...), lo)
 		op.hiBuf = appendTs(append(op.hiBuf[:0], kb...), to+1)
-		err := op.st.Scan(other, op.loBuf, op.hiBuf, func(k, v []byte) bool {
-			o, err := op.decodeRow(v)
-			if err != nil {
-				derr = err
-				return false
+		if op.collect == nil {
+			op.collect = func(k, v []byte) bool {
+				o, err := op.decodeRow(v)
+				if err != nil {
+					op.scanErr = err
+					return false
+				}
+				op.matches = append(op.matches, o)
+				return true
 			}
-			matches = append(matches, o)
-			return true
-		})
+		}
+		op.matches, op.scanErr = matches, nil
+		err := op.st.Scan(other, op.loBuf, op.hiBuf, op.collect)
+		matches = op.matches
 		if err != nil {
 			return err
 		}
-		if derr != nil {
-			return derr
+		if op.scanErr != nil {
+			return op.scanErr
 		}
 	}
 	for _, o := range matches {

@@ -30,6 +30,10 @@ type Store struct {
 	tables  map[string][]byte // table name -> table prefix
 	wb      *writeBack        // buffered writes and cached committed values
 	scratch []byte            // full key of the current Get/Put/Delete
+	// boundsBuf holds the bounds of the Scan in progress; scanning counts nested Scans (from
+	// a Scan's callback), which make their own.
+	boundsBuf []byte
+	scanning  int
 	// extra is the writes function of the CommitWith in progress; keyArena holds the full
 	// keys it produced.
 	extra    func(put func(table string, key, value []byte, deleted bool))
@@ -145,7 +149,14 @@ func (s *Store) Scan(table string, from, to []byte, fn func(key, value []byte) b
 		return state.ErrClosed
 	}
 	tp := s.tablePrefix(table)
-	lo, hi := scanBounds(tp, from, to)
+	var lo, hi []byte
+	if s.scanning == 0 {
+		s.boundsBuf, lo, hi = appendScanBounds(s.boundsBuf[:0], tp, from, to)
+	} else {
+		lo, hi = scanBounds(tp, from, to)
+	}
+	s.scanning++
+	defer func() { s.scanning-- }()
 	if !s.m.gate.enter() {
 		return state.ErrClosed
 	}
@@ -205,13 +216,33 @@ func commonPrefix(lo, hi []byte, n int) []byte {
 	return lo[:n]
 }
 
+// appendScanBounds turns table-relative [from, to) into database keys, appended to buf.
+func appendScanBounds(buf, tp, from, to []byte) (out, lo, hi []byte) {
+	n := len(buf)
+	buf = append(append(buf, tp...), from...)
+	m := len(buf)
+	if to == nil {
+		// prefixEnd(tp), in place.
+		buf = append(buf, tp...)
+		i := len(buf) - 1
+		for i >= m && buf[i] == 0xFF {
+			i--
+		}
+		if i < m {
+			return buf[:m], buf[n:m:m], nil
+		}
+		buf[i]++
+		buf = buf[:i+1]
+	} else {
+		buf = append(append(buf, tp...), to...)
+	}
+	return buf, buf[n:m:m], buf[m:len(buf):len(buf)]
+}
+
 // scanBounds turns table-relative [from, to) into database keys.
 func scanBounds(tp, from, to []byte) (lo, hi []byte) {
-	lo = append(append([]byte(nil), tp...), from...)
-	if to == nil {
-		return lo, prefixEnd(tp)
-	}
-	return lo, append(append([]byte(nil), tp...), to...)
+	_, lo, hi = appendScanBounds(nil, tp, from, to)
+	return lo, hi
 }
 
 // Offsets returns the committed offsets (an empty map before the first Commit).
