@@ -201,7 +201,7 @@ func (e *Engine) createSource(ctx context.Context, s *Session, n *ast.CreateSour
 	hasKey := false
 	seen := map[string]bool{}
 	for _, c := range n.Columns {
-		if eval.IsPseudo(c.Name) || c.Name == "ROWKEY" && false {
+		if eval.IsPseudo(c.Name) {
 			return nil, errf("'%s' is a reserved column name. You cannot use it as a name for a column.", c.Name)
 		}
 		if seen[c.Name] {
