@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-
-	"github.com/klauspost/compress/s2"
 	"math"
 	"slices"
 	"sync"
+
+	"github.com/klauspost/compress/s2"
 
 	"github.com/sluicedb/sluice/state"
 )

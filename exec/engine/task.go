@@ -68,9 +68,8 @@ type task struct {
 
 	// replay: per sink partition, output written after the last commit that the log could not
 	// cut, still to be matched by the replay (skipReplayed); replayKeep is its scratch.
-	replay        map[int32][]storage.Record
-	replayKeep    []storage.Record
-	replaySkipped int
+	replay     map[int32][]storage.Record
+	replayKeep []storage.Record
 
 	matBuf   []byte // scratch for materialized rows (the store copies them)
 	hwm      map[int32]int64
@@ -659,7 +658,6 @@ func (t *task) skipReplayed(out []storage.Record) []storage.Record {
 		}
 		if sameOutput(r, q[0]) {
 			t.hwm[r.Partition] = max(t.hwm[r.Partition], q[0].Offset+1)
-			t.replaySkipped++
 			if len(q) == 1 {
 				delete(t.replay, r.Partition)
 			} else {

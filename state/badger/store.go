@@ -222,17 +222,11 @@ func appendScanBounds(buf, tp, from, to []byte) (out, lo, hi []byte) {
 	buf = append(append(buf, tp...), from...)
 	m := len(buf)
 	if to == nil {
-		// prefixEnd(tp), in place.
-		buf = append(buf, tp...)
-		i := len(buf) - 1
-		for i >= m && buf[i] == 0xFF {
-			i--
+		end := prefixEnd(tp)
+		if end == nil {
+			return buf, buf[n:m:m], nil
 		}
-		if i < m {
-			return buf[:m], buf[n:m:m], nil
-		}
-		buf[i]++
-		buf = buf[:i+1]
+		buf = append(buf, end...)
 	} else {
 		buf = append(append(buf, tp...), to...)
 	}

@@ -460,7 +460,8 @@ func (l *Log) DeleteBefore(ctx context.Context, topic string, partition int32, o
 }
 
 // TruncateTo always fails: Kafka's DeleteRecords removes a prefix of a partition, never a
-// suffix, so exactly-once recovery on Kafka must rely on transactions instead.
+// suffix. exec's recovery reads the uncommitted tail back instead and skips the replayed
+// results equal to it.
 func (l *Log) TruncateTo(ctx context.Context, topic string, partition int32, offset int64) error {
 	if err := l.checkOpen(); err != nil {
 		return err

@@ -925,8 +925,8 @@ func (p *Partition) closeSegments() {
 
 // preads counts the windows read from the files of the partition's current segments.
 func (p *Partition) preads() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	var n int64
 	for _, s := range p.segs {
 		n += s.preads.Load()
