@@ -1,13 +1,13 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"sort"
 	"strconv"
-	"unsafe"
 
 	"github.com/sluicedb/sluice/exec/eval"
 	"github.com/sluicedb/sluice/exec/serde"
@@ -54,7 +54,7 @@ type aggNode struct {
 	pl    *pipeline
 	st    state.Store
 	next  node
-	cache map[string]*aggEntry
+	cache *entryIndex
 	// sessions indexes session entries by group key (loaded lazily from the store).
 	sessions map[string][]*aggEntry
 	// final holds EMIT FINAL results until their window closes.
@@ -102,10 +102,9 @@ var maxAggCacheEntries = 200_000 // a variable for tests
 
 // setCache makes e the cache entry of its key, marking the entry it replaces superseded.
 func (n *aggNode) setCache(e *aggEntry) {
-	if old, ok := n.cache[string(e.stateKey)]; ok && old != e {
+	if old := n.cache.Put(e); old != nil && old != e {
 		old.superseded = true
 	}
-	n.cache[string(e.stateKey)] = e
 }
 
 // markDirty records that e must be written by the next flush.
@@ -173,16 +172,14 @@ func (n *aggNode) newEntry(group []any, key []byte) *aggEntry {
 // lookup returns the entry for key, from the cache or the store; create makes a new one. key
 // may be a scratch buffer: it is copied when kept.
 func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error) {
-	old, ok := n.cache[string(key)]
-	if ok && !old.deleted {
+	old := n.cache.Get(key)
+	if old != nil && !old.deleted {
 		return old, nil
 	}
 	if old != nil {
 		old.superseded = true // replaced below, by the stored entry or a new one
 	}
-	// One copy of the key serves as the map key and the state key (nothing writes to it).
-	ks := string(key)
-	key = unsafe.Slice(unsafe.StringData(ks), len(ks))
+	key = bytes.Clone(key)
 	if !n.knownAbsent(key) {
 		b, ok, err := n.st.Get(aggTable, key)
 		if err != nil {
@@ -194,7 +191,7 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 				return nil, err
 			}
 			e.seen = true
-			n.cache[ks] = e
+			n.cache.Put(e)
 			return e, nil
 		}
 	}
@@ -202,7 +199,7 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 		return nil, nil
 	}
 	e := n.newEntry(group, key)
-	n.cache[ks] = e
+	n.cache.Put(e)
 	return e, nil
 }
 
@@ -652,7 +649,7 @@ func (n *aggNode) settleDirty(written func(i int, e *aggEntry)) {
 			continue
 		}
 		if e.deleted {
-			delete(n.cache, string(e.stateKey))
+			n.cache.Delete(e.stateKey)
 			continue
 		}
 		written(i, e)
@@ -675,30 +672,26 @@ func (n *aggNode) cacheLimit() int {
 // per-group index holds them anyway.
 func (n *aggNode) evict() {
 	limit := n.cacheLimit()
-	if len(n.cache) <= limit || (n.a.window != nil && n.a.window.Type == ast.Session) {
+	if n.cache.Len() <= limit || (n.a.window != nil && n.a.window.Type == ast.Session) {
 		return
 	}
 	target := limit / 4 * 3
 	if n.a.window != nil {
-		for k, e := range n.cache {
-			if len(n.cache) <= target {
-				return
-			}
+		n.cache.Sweep(target, func(e *aggEntry) bool {
 			if !e.dirty && !e.pending && e.end <= n.pl.streamTime {
 				n.noteEvicted(e)
-				delete(n.cache, k)
+				return true
 			}
-		}
+			return false
+		})
 	}
-	for k, e := range n.cache {
-		if len(n.cache) <= target {
-			return
-		}
+	n.cache.Sweep(target, func(e *aggEntry) bool {
 		if !e.dirty && !e.pending {
 			n.noteEvicted(e)
-			delete(n.cache, k)
+			return true
 		}
-	}
+		return false
+	})
 }
 
 func (n *aggNode) noteEvicted(e *aggEntry) {

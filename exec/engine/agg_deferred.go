@@ -132,12 +132,11 @@ func (n *aggNode) loadChunks() error {
 				return err
 			}
 			e.seen, e.pending, e.chunk = true, true, seq
-			if old, ok := n.cache[string(key)]; ok {
+			if old := n.cache.Put(e); old != nil {
 				old.superseded = true
 			} else {
 				d.pending++
 			}
-			n.cache[string(key)] = e
 			d.queue = append(d.queue, pendingItem{e: e, chunk: seq})
 			return nil
 		})

@@ -32,7 +32,7 @@ func (p *queryPlan) instantiate(st state.Store, emit func(*outRec) error, errs f
 	switch {
 	case p.agg != nil:
 		proj := &projectNode{p: p, ordered: p.pushMode, emit: emit, windowed: p.window != nil, session: p.window != nil && p.window.Type == ast.Session, having: p.agg.having, table: true}
-		an := &aggNode{a: p.agg, pl: pl, st: st, next: proj, cache: map[string]*aggEntry{}}
+		an := &aggNode{a: p.agg, pl: pl, st: st, next: proj, cache: newEntryIndex()}
 		if p.emitFinal {
 			an.final = map[string]*eval.Rec{}
 			pl.puncts = append(pl.puncts, an)
