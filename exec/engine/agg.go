@@ -62,6 +62,9 @@ type aggNode struct {
 	finalOrder []string
 	dropped    int64
 	cur        *eval.Rec // the input row being aggregated
+	// out is the change forward passes on for a stream update: nodes never keep a change
+	// past their push, and no node feeds back into this one.
+	out change
 
 	// dirtyList holds the entries with dirty set, in the order they became dirty, so that
 	// flush visits only them instead of the whole cache.
@@ -292,6 +295,12 @@ func (n *aggNode) apply(e *aggEntry, r *eval.Rec, undo bool) {
 	n.markDirty(e)
 }
 
+// change fills the node's outgoing change.
+func (n *aggNode) change(row, prior *eval.Rec) *change {
+	n.out = change{new: row, old: prior}
+	return &n.out
+}
+
 func (n *aggNode) forward(c *change) error {
 	if c.new != nil && n.cur != nil {
 		c.new.Headers = n.cur.Headers
@@ -344,7 +353,7 @@ func (n *aggNode) push(c *change) error {
 		if r.Ts > e.ts {
 			e.ts = r.Ts
 		}
-		return n.forward(&change{new: n.rec(e), old: old})
+		return n.forward(n.change(n.rec(e), old))
 	}
 	grace := n.grace()
 	closeTime := n.pl.streamTime - grace
@@ -384,7 +393,7 @@ func (n *aggNode) push(c *change) error {
 		if r.Ts > e.ts {
 			e.ts = r.Ts
 		}
-		if err := n.forward(&change{new: n.rec(e), old: old}); err != nil {
+		if err := n.forward(n.change(n.rec(e), old)); err != nil {
 			return err
 		}
 	}

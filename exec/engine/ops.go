@@ -131,6 +131,9 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 	p := pl.plan
 	reuse := !isTable && p.agg != nil && p.join == nil && !p.tableSource && !p.hasTableFns && !p.pushMode
 	var spare eval.Rec
+	// spareChange is the change that carries a reused row: nodes never keep a change past
+	// their push, so it saves an allocation per record too.
+	var spareChange change
 	decode := func(rec *storage.Record, keyBytes, value []byte) (*eval.Rec, error) {
 		var r *eval.Rec
 		if reuse {
@@ -214,6 +217,10 @@ func (pl *pipeline) sourceEntry(bs *boundSource, idx int, next node) (func(*stor
 			}
 			if r.Ts > pl.streamTime {
 				pl.streamTime = r.Ts
+			}
+			if reuse {
+				spareChange = change{new: r}
+				return next.push(&spareChange)
 			}
 			return next.push(&change{new: r})
 		}
