@@ -26,7 +26,9 @@ import (
 // cache (evict skips it), so the task never needs to read it back. Pending entries are queued
 // in the order they were last written; once more than pendingLimit are pending, each commit
 // writes the oldest ones to the aggregate table itself (write-out) and deletes the chunks no
-// pending entry needs any more, all in the same atomic commit as the offsets. An entry that is
+// pending entry needs any more, all in the same atomic commit as the offsets. Write-outs keep
+// to the average pace at which entries become pending, letting a burst run up to half the
+// bound past it, so that no commit carries a whole burst's worth. An entry that is
 // updated again before its turn moves to the back of the queue, so a window is written to the
 // table once, when it has gone quiet, instead of once per commit that touched it.
 //
@@ -86,6 +88,9 @@ type deferredWrites struct {
 	commits           uint64
 	absorbed, updated float64
 	perCommit         float64
+	// joinRate is a decaying average of the entries that become pending per commit, the
+	// pace of write-outs.
+	joinRate float64
 
 	// The plan of the commit in progress, made by writeDirty and carried out by committed.
 	chunkOf   []uint64 // per dirtyList index: the chunk of the entry's new value, or noChunk
@@ -273,6 +278,15 @@ func (n *aggNode) writeDeferred(put func(table string, key, value []byte, delete
 	// than pendingLimit are pending, and those whose chunk is more than maxLiveChunks old (an
 	// entry updated once and never again would otherwise keep every later chunk alive).
 	over := d.pending + joining - n.pendingLimit()
+	d.joinRate = d.joinRate*0.9 + float64(joining)*0.1
+	if over > 0 {
+		// Paced: entries join in bursts (a tumbling window's groups all start near its
+		// beginning, and all go quiet at its end), and writing out a burst's worth in one
+		// commit made that commit take longer than the task's next batch, which then waited
+		// for it. Pending entries may run up to half the bound past it, while the write-outs
+		// keep to the average rate at which entries join.
+		over = min(over, max(int(d.joinRate)+1, over-n.pendingLimit()/2))
+	}
 	var tooOld uint64
 	if d.newNext > maxLiveChunks {
 		tooOld = d.newNext - maxLiveChunks

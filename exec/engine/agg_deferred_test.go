@@ -472,3 +472,78 @@ func TestDeferredAggregateQueueStaysSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferredAggregatePacesWriteOuts sends a burst of new windows, more than the pending
+// bound has room for, in one commit. The write-outs it calls for are spread over the next
+// commits at the rate entries have been joining: pending entries run past the bound, never by
+// more than half of it, and are back under it a few commits later. Pull queries see every
+// window's count throughout.
+func TestDeferredAggregatePacesWriteOuts(t *testing.T) {
+	defer func(c int) { maxAggCacheEntries = c }(maxAggCacheEntries)
+	maxAggCacheEntries = 2000 // 1,000 pending entries
+	e, _, _ := openBadgerEngine(t, t.TempDir(), true)
+	s := NewSession()
+	execAll(t, e, s,
+		"CREATE STREAM s (k STRING KEY, v BIGINT) WITH (kafka_topic='s', value_format='JSON', partitions=1);",
+		"CREATE TABLE w AS SELECT k, COUNT(*) AS n FROM s WINDOW TUMBLING (SIZE 1000 MILLISECONDS) GROUP BY k;",
+	)
+	want := map[string]int64{} // "window/key" -> count
+	commit := func(window int64, keys []int) {
+		t.Helper()
+		var sb strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&sb, "INSERT INTO s (ROWTIME, k, v) VALUES (%d, 'k%d', 1);\n", window*1000+int64(k%1000), k)
+			want[fmt.Sprintf("%d/k%d", window*1000, k)]++
+		}
+		execAll(t, e, s, sb.String())
+		quiesce(t, e)
+	}
+	span := func(from, to int) []int {
+		var out []int
+		for k := from; k < to; k++ {
+			out = append(out, k)
+		}
+		return out
+	}
+	tk := queryTasks(e, "CTAS_W_0")[0]
+	d, limit := tk.pl.agg.deferred, tk.pl.agg.pendingLimit()
+	for c := range 3 { // 750 windows join, 250 a commit
+		commit(0, span(c*250, c*250+250))
+	}
+	if d.pending != 750 {
+		t.Fatalf("%d entries pending after 750 windows, want 750", d.pending)
+	}
+	commit(1, span(0, 1000)) // the burst: 1,750 would be pending
+	if d.pending <= limit || d.pending > limit*3/2 {
+		t.Fatalf("after the burst %d entries pending, want more than the bound (%d), by at most half of it", d.pending, limit)
+	}
+	backUnder := -1
+	for c := range 10 { // then updates of windows already pending
+		commit(1, span(c*10, c*10+10))
+		if d.pending > limit*3/2 {
+			t.Fatalf("commit %d after the burst: %d entries pending", c+1, d.pending)
+		}
+		if backUnder < 0 && d.pending <= limit {
+			backUnder = c + 1
+		}
+	}
+	if backUnder < 2 {
+		t.Fatalf("pending entries back under the bound %d commits after the burst, want a pace spread over more than one", backUnder)
+	}
+	written := 0
+	if err := tk.store.ReadCommitted().Scan(aggTable, nil, nil, func(_, _ []byte) bool { written++; return true }); err != nil {
+		t.Fatal(err)
+	}
+	if written < 750 {
+		t.Fatalf("%d entries written out, want at least the 750 first windows", written)
+	}
+	rows := pullAll(t, e, s, "SELECT k, WINDOWSTART, n FROM w;")
+	if len(rows) != len(want) {
+		t.Fatalf("%d windows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		if k := fmt.Sprintf("%v/%v", r.Values[1], r.Values[0]); r.Values[2] != want[k] {
+			t.Fatalf("window %s: count %v, want %d", k, r.Values[2], want[k])
+		}
+	}
+}
