@@ -74,7 +74,15 @@ type aggNode struct {
 	groupBuf []any
 	gkBuf    []byte
 	keyBuf   []byte
-	encArena []byte // the encodings writeDirty passed to the commit in progress
+	encArena []byte // the encodings of the writes being prepared (an arena of arenas)
+	// prepared are the writes of the next commit (prepareWrites), and isPrepared says they are
+	// made. Their slices point into arenas[arenaSet]; the arenas alternate between commits, so
+	// that a commit's writes can be encoded while the store still writes the commit before,
+	// whose slices must stay unchanged until it is done.
+	prepared   []preparedPut
+	isPrepared bool
+	arenas     [2]writeArenas
+	arenaSet   int
 	// recBuf are the rows forwarded downstream, reused from update to update unless EMIT
 	// FINAL keeps them (the projection copies the values it needs before push returns).
 	recBuf [2]eval.Rec
@@ -607,16 +615,68 @@ func (n *aggNode) flush() {
 	n.committed()
 }
 
+// preparedPut is one write of a commit, as passed to a store's put.
+type preparedPut struct {
+	table   string
+	key     []byte
+	value   []byte
+	deleted bool
+}
+
+// writeArenas hold the bytes of one commit's prepared writes.
+type writeArenas struct{ enc, chunk []byte }
+
+// prepareWrites encodes the writes of the next commit. The task calls it before waiting for
+// the commit in flight, so that the encoding overlaps the store's write; writeDirty prepares
+// them itself otherwise. Nothing may change the entries between this and the commit.
+func (n *aggNode) prepareWrites() {
+	a := &n.arenas[n.arenaSet]
+	if cap(a.enc) > 4<<20 {
+		a.enc = nil
+	}
+	if cap(a.chunk) > 4<<20 {
+		a.chunk = nil
+	}
+	n.encArena = a.enc[:0]
+	clear(n.prepared)
+	n.prepared = n.prepared[:0]
+	record := func(table string, key, value []byte, deleted bool) {
+		n.prepared = append(n.prepared, preparedPut{table: table, key: key, value: value, deleted: deleted})
+	}
+	if d := n.deferred; d != nil {
+		d.chunkArena = a.chunk[:0]
+		n.writeDeferred(record)
+		a.chunk = d.chunkArena
+	} else {
+		n.encodeDirty(record)
+	}
+	a.enc = n.encArena
+	n.isPrepared = true
+}
+
 // writeDirty passes the dirty entries to put, for a store that takes them straight into its
 // commit (committer); committed then marks them clean once the commit succeeded. It may be
-// called more than once per commit, and makes the same calls each time: the encodings are
-// appended to encArena, which lives until committed.
+// called more than once per commit, and makes the same calls each time (the prepared ones).
 func (n *aggNode) writeDirty(put func(table string, key, value []byte, deleted bool)) {
-	if n.deferred != nil {
-		n.writeDeferred(put)
-		return
+	if !n.isPrepared {
+		n.prepareWrites()
 	}
-	n.encArena = n.encArena[:0]
+	for _, w := range n.prepared {
+		put(w.table, w.key, w.value, w.deleted)
+	}
+}
+
+// donePrepared lets go of the prepared writes once their commit is handed to the store; the
+// next commit prepares into the other arenas.
+func (n *aggNode) donePrepared() {
+	n.isPrepared = false
+	clear(n.prepared)
+	n.prepared = n.prepared[:0]
+	n.arenaSet ^= 1
+}
+
+// encodeDirty passes the dirty entries to put as table writes (the direct path).
+func (n *aggNode) encodeDirty(put func(table string, key, value []byte, deleted bool)) {
 	for _, e := range n.dirtyList {
 		if !e.dirty || e.superseded {
 			continue
@@ -633,15 +693,12 @@ func (n *aggNode) writeDirty(put func(table string, key, value []byte, deleted b
 
 // committed marks the entries writeDirty passed as written, after their commit.
 func (n *aggNode) committed() {
+	n.donePrepared()
 	if n.deferred != nil {
 		n.committedDeferred()
 		return
 	}
 	n.settleDirty(func(_ int, e *aggEntry) { n.noteWritten(e) })
-	if cap(n.encArena) > 4<<20 {
-		n.encArena = nil
-	}
-	n.encArena = n.encArena[:0]
 	n.evict()
 }
 

@@ -97,8 +97,8 @@ type deferredWrites struct {
 	writeOuts []*aggEntry
 	newFirst  uint64
 	newNext   uint64
-	// chunkArena holds the compressed chunks passed to the commit in progress (like encArena,
-	// it lives until committedDeferred).
+	// chunkArena holds the compressed chunks of the writes being prepared (see
+	// aggNode.arenas).
 	chunkArena []byte
 
 	overlay aggOverlay
@@ -384,14 +384,6 @@ func (n *aggNode) committedDeferred() {
 	}
 	clear(d.writeOuts)
 	d.writeOuts = d.writeOuts[:0]
-	if cap(n.encArena) > 4<<20 {
-		n.encArena = nil
-	}
-	n.encArena = n.encArena[:0]
-	if cap(d.chunkArena) > 4<<20 {
-		d.chunkArena = nil
-	}
-	d.chunkArena = d.chunkArena[:0]
 	n.evict()
 }
 

@@ -720,8 +720,20 @@ func (t *task) commit() error { return t.commitMode(false) }
 // topic commits synchronously, as the readers may only see what is durable.
 func (t *task) commitAsync() error { return t.commitMode(t.repart == nil) }
 
-func (t *task) commitMode(async bool) error {
+func (t *task) commitMode(async bool) (err error) {
 	ac, canAsync := t.store.(asyncCommitter)
+	if agg := t.pl.agg; agg != nil {
+		if async && canAsync && t.dirty && !t.positionsInOwner {
+			// Encode the aggregation's writes while the store still writes the commit before
+			// (the two use different arenas).
+			agg.prepareWrites()
+		}
+		defer func() {
+			if err != nil {
+				agg.isPrepared = false // a later commit encodes its writes afresh
+			}
+		}()
+	}
 	if canAsync {
 		// Also when nothing is dirty: a commit still in flight is finished, and its error
 		// reported, before commit returns.
@@ -767,7 +779,6 @@ func (t *task) commitMode(async bool) error {
 	if direct && t.pl.agg != nil {
 		writes = t.pl.agg.writeDirty
 	}
-	var err error
 	switch {
 	case async && canAsync:
 		err = ac.CommitWithAsync(offs, writes)
