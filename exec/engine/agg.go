@@ -44,6 +44,10 @@ type aggEntry struct {
 
 	groupInline [2]any
 	accsInline  [3]functions.Accumulator
+	// keyInline holds a state key that fits (a group of one short string or number, with its
+	// window), so that the key costs no allocation of its own and a lookup that compares it
+	// reads the entry's own memory.
+	keyInline [40]byte
 }
 
 // aggNode folds rows into per-group accumulators. Entries live in an in-memory write-back
@@ -160,9 +164,14 @@ func (n *aggNode) args(c *aggCall, r *eval.Rec) ([]any, error) {
 	return out, nil
 }
 
-// newEntry makes an empty entry; it copies group, which may be a scratch buffer, and keeps key.
+// newEntry makes an empty entry; it copies group and key, which may be scratch buffers.
 func (n *aggNode) newEntry(group []any, key []byte) *aggEntry {
-	e := &aggEntry{stateKey: key, ts: -1 << 62}
+	e := &aggEntry{ts: -1 << 62}
+	if len(key) <= len(e.keyInline) {
+		e.stateKey = append(e.keyInline[:0:len(key)], key...)
+	} else {
+		e.stateKey = bytes.Clone(key)
+	}
 	// Small groups and call lists live in the entry itself: one allocation instead of three.
 	if len(group) <= len(e.groupInline) {
 		e.group = append(e.groupInline[:0], group...)
@@ -190,14 +199,13 @@ func (n *aggNode) lookup(group []any, key []byte, create bool) (*aggEntry, error
 	if old != nil {
 		old.superseded = true // replaced below, by the stored entry or a new one
 	}
-	key = bytes.Clone(key)
 	if !n.knownAbsent(key) {
 		b, ok, err := n.st.Get(aggTable, key)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			e, err := n.decodeEntry(key, b)
+			e, err := n.decodeEntry(bytes.Clone(key), b)
 			if err != nil {
 				return nil, err
 			}
