@@ -196,8 +196,8 @@ func TestKafkaReplaySkipsOutputAlreadyWritten(t *testing.T) {
 // run left in the topic (the records consumed since the last deletion), whose source offsets
 // would otherwise make them skip the rewrites of the records already deleted.
 func TestKafkaRepartitionRecordsDeleted(t *testing.T) {
-	defer func(d time.Duration) { repartPurgeEvery = d }(repartPurgeEvery)
-	repartPurgeEvery = 0
+	defer func(d int64) { repartPurgeEvery.Store(d) }(repartPurgeEvery.Load())
+	repartPurgeEvery.Store(0)
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestKafkaRepartitionRecordsDeleted(t *testing.T) {
 	// Deletions now wait an hour after each task's first, so what the next 500 orders leave
 	// in the topic stays there through the crash.
 	l = startKafkaLife(t, addrs, dir, 20)
-	repartPurgeEvery = time.Hour
+	repartPurgeEvery.Store(int64(time.Hour))
 	appendCustomerOrders(l.lg, 2000, 2500)
 	quiesce(t, l.e)
 	checkCounts(l, 2500)

@@ -1863,8 +1863,8 @@ func TestRepartitionedThreeWayStreamJoinMatchesOneTask(t *testing.T) {
 // below its durably committed positions (whole segments), so the topic does not only grow; a
 // restart resumes past them, and the results are unchanged.
 func TestConsumedRepartitionRecordsAreDeleted(t *testing.T) {
-	defer func(d time.Duration) { repartPurgeEvery = d }(repartPurgeEvery)
-	repartPurgeEvery = 0
+	defer func(d int64) { repartPurgeEvery.Store(d) }(repartPurgeEvery.Load())
+	repartPurgeEvery.Store(0)
 	dir := t.TempDir()
 	small := embedded.WithSegmentBytes(2048)
 	e, lg, crash := openBadgerEngine(t, dir, true, small)
@@ -1910,8 +1910,8 @@ func TestConsumedRepartitionRecordsAreDeleted(t *testing.T) {
 // TestConsumedRepartitionRecordsAreDeletedByCopiers: an INSERT INTO query's copiers, whose
 // positions their target's owners commit, delete what those commits hold as consumed.
 func TestConsumedRepartitionRecordsAreDeletedByCopiers(t *testing.T) {
-	defer func(d time.Duration) { repartPurgeEvery = d }(repartPurgeEvery)
-	repartPurgeEvery = 0
+	defer func(d int64) { repartPurgeEvery.Store(d) }(repartPurgeEvery.Load())
+	repartPurgeEvery.Store(0)
 	e, lg, _ := openBadgerEngine(t, t.TempDir(), true, embedded.WithSegmentBytes(2048))
 	s := NewSession()
 	execAll(t, e, s,

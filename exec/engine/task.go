@@ -815,7 +815,7 @@ func (t *task) commitMode(async bool) (err error) {
 // purgeThroughOwner is purgeRepartInputs for a task whose positions its target's owner
 // commits (positionsInOwner): what is durable is what the owner's last commit holds.
 func (t *task) purgeThroughOwner() {
-	if time.Since(t.lastPurge) < repartPurgeEvery {
+	if time.Since(t.lastPurge) < repartPurgeInterval() {
 		return
 	}
 	committed := t.e.ownerCommitted(t)
@@ -835,15 +835,21 @@ type repartPos struct {
 	offset    int64
 }
 
-// repartPurgeEvery spaces out a task's deletions of consumed repartition records.
-var repartPurgeEvery = 5 * time.Second
+// repartPurgeEvery spaces out a task's deletions of consumed repartition records, in
+// nanoseconds (atomic: tests change it while the tasks of an engine they crashed still run).
+var repartPurgeEvery atomic.Int64
+
+func init() { repartPurgeEvery.Store(int64(5 * time.Second)) }
+
+// repartPurgeInterval is repartPurgeEvery as a duration.
+func repartPurgeInterval() time.Duration { return time.Duration(repartPurgeEvery.Load()) }
 
 // purgeRepartInputs deletes the repartition records below the positions of the task's last
 // durable commit (purgeDue), as Kafka Streams deletes consumed repartition records: each such
 // partition has this task as its only reader, which never reads below its committed position
 // again, so without this the topics would only grow. The log deletes whole closed segments.
 func (t *task) purgeRepartInputs() {
-	if len(t.purgeDue) == 0 || time.Since(t.lastPurge) < repartPurgeEvery {
+	if len(t.purgeDue) == 0 || time.Since(t.lastPurge) < repartPurgeInterval() {
 		return
 	}
 	del, ok := t.e.log.(interface {
