@@ -78,7 +78,7 @@ type aggNode struct {
 	groupBuf []any
 	gkBuf    []byte
 	keyBuf   []byte
-	encArena []byte // the encodings of the writes being prepared (an arena of arenas)
+	encArena []byte // the encodings of the writes being prepared (in one of arenas, below)
 	// prepared are the writes of the next commit (prepareWrites), and isPrepared says they are
 	// made. Their slices point into arenas[arenaSet]; the arenas alternate between commits, so
 	// that a commit's writes can be encoded while the store still writes the commit before,

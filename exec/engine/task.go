@@ -1216,8 +1216,8 @@ func (t *task) lagged(ctx context.Context) bool {
 	}
 	if t.dirty && t.failure() == nil {
 		// Caught up: commit now rather than leave Quiesce waiting for the run loop's next
-		// commit tick (up to the commit interval, which quantized enginebench's times to it).
-		// An error is the task's to report, at its next commit.
+		// commit tick, up to a commit interval after the work is done. An error is the
+		// task's to report, at its next commit.
 		_ = t.commitAsync()
 	}
 	if ac, ok := t.store.(asyncCommitter); ok {
