@@ -104,18 +104,7 @@ func TestInsertIntoPartitionTasksExactlyOnceAfterCrash(t *testing.T) {
 
 	e, lg, _ = openBadgerEngine(t, dir, true)
 	quiesce(t, e)
-	seen := map[string]int{}
-	for _, r := range topicRecords(t, lg, "BIG") {
-		seen[string(r.Value)]++
-	}
-	if len(seen) != 90 {
-		t.Errorf("BIG holds %d distinct rows, want 90", len(seen))
-	}
-	for v, n := range seen {
-		if n != 1 {
-			t.Errorf("BIG holds %s %d times", v, n)
-		}
-	}
+	checkEachOnce(t, "BIG", valueCounts(t, lg, "BIG"), 90)
 }
 
 // TestRepartitionedInsertIntoExactlyOnceAfterCrash: an INSERT INTO query whose source has
@@ -173,14 +162,7 @@ func TestRepartitionedInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 			t.Errorf("row %s in partition %d, want %d", r.Value, r.Partition, want)
 		}
 	}
-	if len(seen) != 119 {
-		t.Errorf("BIG holds %d distinct rows, want 119", len(seen))
-	}
-	for v, n := range seen {
-		if n != 1 {
-			t.Errorf("BIG holds %s %d times", v, n)
-		}
-	}
+	checkEachOnce(t, "BIG", seen, 119)
 	if _, ok := seen[`{"V":70}`]; ok {
 		t.Error("the filtered row is in BIG")
 	}
@@ -216,18 +198,7 @@ func TestSinglePartitionInsertIntoExactlyOnceAfterCrash(t *testing.T) {
 
 	e, lg, _ = openBadgerEngine(t, dir, true)
 	quiesce(t, e)
-	seen := map[string]int{}
-	for _, r := range topicRecords(t, lg, "BIG") {
-		seen[string(r.Value)]++
-	}
-	if len(seen) != 40 {
-		t.Errorf("BIG holds %d distinct rows, want 40", len(seen))
-	}
-	for v, n := range seen {
-		if n != 1 {
-			t.Errorf("BIG holds %s %d times", v, n)
-		}
-	}
+	checkEachOnce(t, "BIG", valueCounts(t, lg, "BIG"), 40)
 }
 
 // TestJoinInsertIntoExactlyOnceAfterCrash: an INSERT INTO query of a stream-table join whose
@@ -696,14 +667,7 @@ func TestInsertIntoPlainStreamExactlyOnceAfterCrash(t *testing.T) {
 	e, lg, crash = openBadgerEngine(t, dir, true)
 	s = NewSession()
 	quiesce(t, e)
-	count := func(lg *embedded.Log) map[string]int {
-		seen := map[string]int{}
-		for _, r := range topicRecords(t, lg, "merged") {
-			seen[string(r.Value)]++
-		}
-		return seen
-	}
-	seen := count(lg)
+	seen := valueCounts(t, lg, "merged")
 	for i := 0; i < 120; i++ {
 		for _, v := range []int{i, 1000 + i} {
 			if n := seen[fmt.Sprintf(`{"V":%d}`, v)]; n != 1 {
@@ -733,7 +697,7 @@ func TestInsertIntoPlainStreamExactlyOnceAfterCrash(t *testing.T) {
 	// A new INSERT INTO query opens the owners again, from the clean stop: nothing to cut.
 	execAll(t, e, s, "INSERT INTO merged SELECT id, v FROM a;")
 	quiesce(t, e)
-	if n := count(lg)[`{"V":6000}`]; n != 1 {
+	if n := valueCounts(t, lg, "merged")[`{"V":6000}`]; n != 1 {
 		t.Errorf("a row inserted after the INSERT INTO queries ended appears %d times after a crash", n)
 	}
 }
@@ -840,10 +804,7 @@ func TestPlainStreamOwnersUnderConcurrentInserts(t *testing.T) {
 	quiesce(t, e)
 	execAll(t, e, s, "TERMINATE "+e.cat.order[0]+";")
 	wg.Wait()
-	seen := map[string]int{}
-	for _, r := range topicRecords(t, lg, "merged") {
-		seen[string(r.Value)]++
-	}
+	seen := valueCounts(t, lg, "merged")
 	for w := 0; w < 3; w++ {
 		for i := 0; i < 40; i++ {
 			if n := seen[fmt.Sprintf(`{"V":%d}`, 10_000*(w+1)+i)]; n != 1 {
@@ -851,11 +812,7 @@ func TestPlainStreamOwnersUnderConcurrentInserts(t *testing.T) {
 			}
 		}
 	}
-	for v, n := range seen {
-		if n != 1 {
-			t.Errorf("%s appears %d times", v, n)
-		}
-	}
+	checkEachOnce(t, "merged", seen, -1)
 }
 
 // TestCSASIntoPlainOwnersTopicTakesOver: a CSAS into the topic of a plain stream that an
@@ -918,4 +875,28 @@ func TestCSASIntoAnotherSinksTopicIsRefused(t *testing.T) {
 		t.Errorf("BIG after CREATE OR REPLACE: %v", got)
 	}
 	execAll(t, e, s, "TERMINATE CSAS_BIG_0;", "CREATE STREAM other WITH (kafka_topic='BIG') AS SELECT id, v FROM a;")
+}
+
+// valueCounts counts topic's records by value.
+func valueCounts(t *testing.T, lg storage.Log, topic string) map[string]int {
+	t.Helper()
+	seen := map[string]int{}
+	for _, r := range topicRecords(t, lg, topic) {
+		seen[string(r.Value)]++
+	}
+	return seen
+}
+
+// checkEachOnce reports every value that topic holds other than once (seen: valueCounts), and
+// a number of distinct values other than distinct (-1: any number).
+func checkEachOnce(t *testing.T, topic string, seen map[string]int, distinct int) {
+	t.Helper()
+	if distinct >= 0 && len(seen) != distinct {
+		t.Errorf("%s holds %d distinct rows, want %d", topic, len(seen), distinct)
+	}
+	for v, n := range seen {
+		if n != 1 {
+			t.Errorf("%s holds %s %d times", topic, v, n)
+		}
+	}
 }
